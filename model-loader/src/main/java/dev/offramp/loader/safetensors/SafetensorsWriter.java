@@ -1,0 +1,175 @@
+package dev.offramp.loader.safetensors;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.Tensor;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Writes safetensors files: 8-byte little-endian header length, JSON header padded with spaces so
+ * the data starts 8-byte aligned, then the tensors back to back in the given order. The file is
+ * written to a temporary file in the target folder and moved into place, so a reader never sees a
+ * half-written file under the target name.
+ *
+ * <pre>{@code
+ * SafetensorsWriter.write(Path.of("out.safetensors"), Map.of("format", "pt"), List.of(tensorA, tensorB));
+ * }</pre>
+ */
+public final class SafetensorsWriter {
+
+    private static final ObjectMapper JSON = JsonMapper.builder().build();
+    private static final long CHUNK = 1L << 30;
+
+    private SafetensorsWriter() {
+    }
+
+    /** Produces a tensor's bytes on demand, so a writer can stream tensors it never holds whole. */
+    @FunctionalInterface
+    public interface TensorData {
+        /** Writes exactly the tensor's byte size to {@code out}. */
+        void writeTo(WritableByteChannel out) throws IOException;
+    }
+
+    /**
+     * One tensor to write.
+     *
+     * @param name  tensor name
+     * @param type  element type (a safetensors dtype)
+     * @param shape dimensions, outermost first
+     * @param data  the bytes, produced when the writer reaches this tensor
+     */
+    public record Entry(String name, DType type, long[] shape, TensorData data) {
+        public Entry {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(type, "type");
+            Objects.requireNonNull(data, "data");
+            shape = shape.clone();
+        }
+
+        @Override
+        public long[] shape() {
+            return shape.clone();
+        }
+
+        long byteSize() {
+            long n = 1;
+            for (long d : shape) {
+                n = Math.multiplyExact(n, d);
+            }
+            return type.bytesFor(n);
+        }
+    }
+
+    /** An entry whose bytes are those of an existing tensor view. */
+    public static Entry entry(Tensor t) {
+        return new Entry(t.name(), t.type(), t.shape(), out -> writeSegment(out, t.data()));
+    }
+
+    /** Writes {@code tensors} (views over memory) with {@code metadata} as {@code __metadata__}. */
+    public static void write(Path target, Map<String, String> metadata, Collection<Tensor> tensors) throws IOException {
+        write(target, metadata, tensors.stream().map(SafetensorsWriter::entry).toList());
+    }
+
+    /** Writes {@code entries} in order, streaming each one's bytes from its {@link TensorData}. */
+    public static void write(Path target, Map<String, String> metadata, List<Entry> entries) throws IOException {
+        byte[] header = header(target, metadata, entries);
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        boolean done = false;
+        try {
+            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+                writeAll(ch, len);
+                writeAll(ch, ByteBuffer.wrap(header));
+                for (Entry e : entries) {
+                    long before = ch.position();
+                    e.data().writeTo(ch);
+                    long wrote = ch.position() - before;
+                    if (wrote != e.byteSize()) {
+                        throw new IOException(target + ": tensor '" + e.name() + "' produced " + wrote
+                                + " bytes, its " + e.type() + Arrays.toString(e.shape()) + " needs " + e.byteSize());
+                    }
+                }
+                ch.force(true);
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+            done = true;
+        } finally {
+            if (!done) {
+                Files.deleteIfExists(tmp);
+            }
+        }
+    }
+
+    private static byte[] header(Path target, Map<String, String> metadata, List<Entry> entries) throws IOException {
+        ObjectNode root = JSON.createObjectNode();
+        if (metadata != null && !metadata.isEmpty()) {
+            ObjectNode m = root.putObject(SafetensorsHeader.METADATA_KEY);
+            metadata.forEach(m::put);
+        }
+        Set<String> names = new HashSet<>();
+        long offset = 0;
+        for (Entry e : entries) {
+            if (e.name().equals(SafetensorsHeader.METADATA_KEY) || !names.add(e.name())) {
+                throw new IOException(target + ": tensor name '" + e.name() + "' is reserved or duplicated");
+            }
+            String dtype = SafetensorsDTypes.nameOf(e.type()).orElseThrow(() ->
+                    new IOException(target + ": tensor '" + e.name() + "' has type " + e.type()
+                            + ", which safetensors cannot store"));
+            ObjectNode t = root.putObject(e.name());
+            t.put("dtype", dtype);
+            ArrayNode shape = t.putArray("shape");
+            for (long d : e.shape()) {
+                shape.add(d);
+            }
+            long end = offset + e.byteSize();
+            t.putArray("data_offsets").add(offset).add(end);
+            offset = end;
+        }
+        byte[] json = JSON.writeValueAsBytes(root);
+        // Pad with spaces (valid JSON whitespace) so the data section starts on an 8-byte boundary.
+        int padded = (int) ((json.length + 7L) & ~7L);
+        byte[] out = Arrays.copyOf(json, padded);
+        Arrays.fill(out, json.length, padded, (byte) ' ');
+        return out;
+    }
+
+    /** Writes all bytes of a segment (of any size, heap or native) to {@code out}. */
+    public static void writeSegment(WritableByteChannel out, MemorySegment seg) throws IOException {
+        for (long pos = 0; pos < seg.byteSize(); pos += CHUNK) {
+            long n = Math.min(CHUNK, seg.byteSize() - pos);
+            writeAll(out, seg.asSlice(pos, n).asByteBuffer());
+        }
+    }
+
+    private static void writeAll(WritableByteChannel out, ByteBuffer buf) throws IOException {
+        while (buf.hasRemaining()) {
+            out.write(buf);
+        }
+    }
+}
