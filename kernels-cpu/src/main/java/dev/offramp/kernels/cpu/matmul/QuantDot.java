@@ -1,0 +1,63 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * The fixed-order float dot product every vector quantized kernel ends in. Chunk {@code c} (lanes
+ * {@code [cL, cL + L)}) always accumulates into accumulator {@code c % 4}; the four are combined as
+ * {@code (a0 + a1) + (a2 + a3)}, then the lanes are added first to last, then any values past the
+ * last whole chunk are added one by one. The order depends only on the length and the species, never
+ * on the batch or the thread split. (JDK 25's {@code reduceLanes(ADD)} has no specified order, which is
+ * why it is not used.)
+ */
+final class QuantDot {
+    private final VectorSpecies<Float> species;
+    private final int lanes;
+
+    QuantDot(VectorSpecies<Float> species) {
+        this.species = species;
+        this.lanes = species.length();
+    }
+
+    float dot(float[] w, int wo, float[] x, int xo, int len) {
+        final int l = lanes;
+        FloatVector a0 = FloatVector.zero(species);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int i = 0;
+        for (int end = len - 4 * l; i <= end; i += 4 * l) {
+            a0 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a0);
+            a1 = FloatVector.fromArray(species, w, wo + i + l).fma(FloatVector.fromArray(species, x, xo + i + l), a1);
+            a2 = FloatVector.fromArray(species, w, wo + i + 2 * l).fma(FloatVector.fromArray(species, x, xo + i + 2 * l), a2);
+            a3 = FloatVector.fromArray(species, w, wo + i + 3 * l).fma(FloatVector.fromArray(species, x, xo + i + 3 * l), a3);
+        }
+        if (i + l <= len) {
+            a0 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a0);
+            i += l;
+            if (i + l <= len) {
+                a1 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a1);
+                i += l;
+                if (i + l <= len) {
+                    a2 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a2);
+                    i += l;
+                }
+            }
+        }
+        float s = sumLanes(a0.add(a1).add(a2.add(a3)));
+        for (; i < len; i++) {
+            s = Math.fma(w[wo + i], x[xo + i], s);
+        }
+        return s;
+    }
+
+    /** Lanes added first to last: a fixed order on every platform and in every compiler tier. */
+    static float sumLanes(FloatVector v) {
+        float s = 0f;
+        for (int i = 0, n = v.length(); i < n; i++) {
+            s += v.lane(i);
+        }
+        return s;
+    }
+}

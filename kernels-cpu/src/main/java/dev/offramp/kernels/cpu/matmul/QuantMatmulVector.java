@@ -1,0 +1,121 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.quant.Dequantize;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Vector quantized matmul: each weight row is decoded once into a per-thread float buffer (the exact
+ * values of ggml's dequantization), then dotted with every token of the batch by {@link QuantDot}. So
+ * a row's blocks are decoded once for all {@code n} tokens (prefill), and each (token, row) has the
+ * same accumulation order for any {@code n} and any row split (batch invariance).
+ *
+ * <p>This base class decodes with the runtime-core reference codec; the per-type subclasses
+ * ({@link Q4_0MatmulVector} ...) decode with vector byte operations and may add a fused path that must
+ * give the same bits.
+ */
+public class QuantMatmulVector implements MatmulKernel {
+    final DType type;
+    final VectorSpecies<Float> species;
+    final int lanes;
+    /** Byte species used to load quantized bytes: {@code max(64, lanes * 8)} bits. */
+    final VectorSpecies<Byte> bytes;
+    /** Bytes per byte-vector load, and float vectors per load after widening. */
+    final int byteLanes;
+    final int parts;
+    final QuantDot dot;
+    private final MatmulKernel scalar;
+    private final ThreadLocal<float[]> rowBuffer = new ThreadLocal<>();
+
+    /**
+     * @param type    the ggml weight type
+     * @param species float species; tests pass 128/256/512-bit ones to cover narrower machines
+     * @param scalar  the scalar twin of this kernel
+     */
+    public QuantMatmulVector(DType type, VectorSpecies<Float> species, MatmulKernel scalar) {
+        if (scalar.type() != type) {
+            throw new IllegalArgumentException("scalar twin is for " + scalar.type() + ", not " + type);
+        }
+        this.type = type;
+        this.species = species;
+        this.lanes = species.length();
+        this.bytes = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, lanes * 8)));
+        this.byteLanes = bytes.length();
+        this.parts = byteLanes / lanes;
+        this.dot = new QuantDot(species);
+        this.scalar = scalar;
+    }
+
+    @Override
+    public final DType type() {
+        return type;
+    }
+
+    @Override
+    public final MatmulKernel scalar() {
+        return scalar;
+    }
+
+    public final VectorSpecies<Float> species() {
+        return species;
+    }
+
+    @Override
+    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
+                       float[] out, int outStride, int rowStart, int rowEnd) {
+        long rowBytes = QuantMatmulArgs.check(type, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
+        if (n == 0) {
+            return;
+        }
+        float[] row = buffer(cols);
+        for (int r = rowStart; r < rowEnd; r++) {
+            decodeRow(w, r * rowBytes, cols, row);
+            for (int t = 0; t < n; t++) {
+                out[t * outStride + r] = dot.dot(row, 0, x, t * xStride, cols);
+            }
+        }
+    }
+
+    /**
+     * Writes the {@code cols} dequantized values of the row at byte {@code base} into {@code dst}:
+     * bit-identical to {@link Dequantize#row} (tests hold every subclass to that).
+     */
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst) {
+        Dequantize.row(type, w, base, dst, 0, cols);
+    }
+
+    final float[] buffer(int cols) {
+        float[] b = rowBuffer.get();
+        if (b == null || b.length < cols) {
+            b = new float[cols];
+            rowBuffer.set(b);
+        }
+        return b;
+    }
+
+    /** Widens {@code q}'s lanes to float, multiplies by {@code scale}, stores {@code byteLanes} values at {@code dst[o]}. */
+    final void storeScaled(ByteVector q, FloatVector scale, float[] dst, int o) {
+        for (int p = 0; p < parts; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(scale).intoArray(dst, o + p * lanes);
+        }
+    }
+
+    /** As {@link #storeScaled} then minus {@code min} (two roundings, as ggml's {@code d * q - m}). */
+    final void storeScaledMinus(ByteVector q, FloatVector scale, FloatVector min, float[] dst, int o) {
+        for (int p = 0; p < parts; p++) {
+            ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(scale).sub(min)
+                    .intoArray(dst, o + p * lanes);
+        }
+    }
+
+    @Override
+    public String toString() {
+        return getClass().getSimpleName() + "[" + type + ", " + species + "]";
+    }
+}
