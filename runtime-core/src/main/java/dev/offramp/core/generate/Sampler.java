@@ -126,8 +126,8 @@ public final class Sampler {
         }
         int k = settings.topK() > 0 ? Math.min(settings.topK(), vocab) : vocab;
         Arrays.sort(keys, 0, vocab);
-        // ascending -> descending, keeping the k largest at the front
-        for (int i = 0; i < k; i++) {
+        // ascending -> descending: the k largest end up at the front
+        for (int i = 0; i < vocab / 2; i++) {
             long t = keys[i];
             keys[i] = keys[vocab - 1 - i];
             keys[vocab - 1 - i] = t;
