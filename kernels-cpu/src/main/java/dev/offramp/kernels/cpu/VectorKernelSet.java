@@ -1,0 +1,40 @@
+package dev.offramp.kernels.cpu;
+
+import dev.offramp.core.tensor.DType;
+import dev.offramp.kernels.cpu.matmul.MatmulKernel;
+import dev.offramp.kernels.cpu.matmul.MatmulKernels;
+import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
+import dev.offramp.kernels.cpu.ops.CpuOps;
+import dev.offramp.kernels.cpu.ops.VectorOps;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+
+/** Vector API kernels at one float species. Loaded only after {@link VectorAvailability#moduleLoaded()}. */
+final class VectorKernelSet implements KernelSet {
+    private final VectorSpecies<Float> species;
+    private final CpuOps ops;
+
+    VectorKernelSet(int bits) {
+        this.species = bits == 0 ? FloatVector.SPECIES_PREFERRED
+                : VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+        this.ops = VectorOps.of(species);
+    }
+
+    @Override
+    public CpuOps ops() {
+        return ops;
+    }
+
+    @Override
+    public MatmulKernel matmul(DType type) {
+        return VectorMatmulKernels.forType(type, species)
+                .or(() -> MatmulKernels.scalar(type))
+                .orElse(null);
+    }
+
+    @Override
+    public String describe() {
+        return "Vector API " + species.vectorBitSize() + "-bit (" + species.length() + " float lanes)";
+    }
+}

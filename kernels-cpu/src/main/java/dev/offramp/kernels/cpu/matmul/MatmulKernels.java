@@ -1,0 +1,28 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+
+import java.util.Optional;
+
+/**
+ * Registry of the scalar matmul kernels, one per weight type: the reference twins, and what the CPU
+ * backend runs when {@code jdk.incubator.vector} is absent. This class must never mention a Vector
+ * API type (it is loaded in scalar mode); the vector registry is {@link VectorMatmulKernels}.
+ * A new weight type is wired in by adding one case here and one there.
+ */
+public final class MatmulKernels {
+    private MatmulKernels() {
+    }
+
+    /** The scalar kernel for {@code type}, or empty when the CPU backend has none yet. */
+    public static Optional<MatmulKernel> scalar(DType type) {
+        MatmulKernel k = switch (type) {
+            case F32 -> new F32MatmulScalar();
+            case F16 -> new F16MatmulScalar();
+            case BF16 -> new BF16MatmulScalar();
+            // quantized types (Q8_0, Q4_0, ..., k-quants) are added here
+            default -> null;
+        };
+        return Optional.ofNullable(k);
+    }
+}

@@ -1,0 +1,30 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Optional;
+
+/**
+ * Registry of the Vector API matmul kernels, one per weight type, for a given float species. Only
+ * touched after the CPU backend has checked that {@code jdk.incubator.vector} is loaded. The backend
+ * falls back to {@link MatmulKernels#scalar} for a type (or width) that has no vector kernel.
+ */
+public final class VectorMatmulKernels {
+    private VectorMatmulKernels() {
+    }
+
+    /** The vector kernel for {@code type} at {@code species}' width, or empty when there is none. */
+    public static Optional<MatmulKernel> forType(DType type, VectorSpecies<Float> species) {
+        int bits = species.vectorBitSize();
+        MatmulKernel k = switch (type) {
+            case F32 -> F32MatmulVector.of(species);
+            // 16-bit weights need a short species of half the width: none below 64 bits.
+            case F16 -> bits >= 128 ? F16MatmulVector.of(species) : null;
+            case BF16 -> bits >= 128 ? BF16MatmulVector.of(species) : null;
+            // quantized types (Q8_0, Q4_0, ..., k-quants) are added here
+            default -> null;
+        };
+        return Optional.ofNullable(k);
+    }
+}

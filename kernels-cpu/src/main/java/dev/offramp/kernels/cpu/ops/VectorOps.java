@@ -1,0 +1,369 @@
+package dev.offramp.kernels.cpu.ops;
+
+import dev.offramp.kernels.cpu.simd.Lanes;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * Vector API implementation of {@link CpuOps}. Only loaded when {@code jdk.incubator.vector} is present.
+ *
+ * <p>Ops built from exact operations only (add, SiLU-mul, RoPE, the softmax's exp, the attention's
+ * weighted sum of values, the RMSNorm scaling) give bit-identical results to {@link ScalarOps};
+ * reductions (dot products, sums of squares, softmax sums) use vector accumulators summed in the
+ * fixed tree of {@link Lanes#sum}, so they differ from the sequential scalar twin by rounding only.
+ * As in the matmul kernels, each width is a subclass returning a {@code static final} species so
+ * that C2 can intrinsify the loops.
+ */
+public abstract sealed class VectorOps implements CpuOps {
+    private final ScalarOps scalar = new ScalarOps();
+
+    /** The ops for {@code species}' width. */
+    public static VectorOps of(VectorSpecies<Float> species) {
+        return switch (species.vectorBitSize()) {
+            case 512 -> new W512();
+            case 256 -> new W256();
+            case 128 -> new W128();
+            case 64 -> new W64();
+            default -> new Any(species);
+        };
+    }
+
+    abstract VectorSpecies<Float> species();
+
+    /** Shorts of half the float width, or null when none exists (64-bit floats). */
+    abstract VectorSpecies<Short> halfSpecies();
+
+    abstract VectorSpecies<Integer> intSpecies();
+
+    @Override
+    public String describe() {
+        return "vector " + species().vectorBitSize() + "-bit";
+    }
+
+    @Override
+    public void rmsnorm(float[] x, int xOff, float[] gamma, float eps, float[] out, int outOff, int n) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        FloatVector a0 = FloatVector.zero(s);
+        FloatVector a1 = FloatVector.zero(s);
+        int i = 0;
+        for (int end = n - 2 * l; i <= end; i += 2 * l) {
+            FloatVector v0 = FloatVector.fromArray(s, x, xOff + i);
+            FloatVector v1 = FloatVector.fromArray(s, x, xOff + i + l);
+            a0 = v0.fma(v0, a0);
+            a1 = v1.fma(v1, a1);
+        }
+        if (i + l <= n) {
+            FloatVector v0 = FloatVector.fromArray(s, x, xOff + i);
+            a0 = v0.fma(v0, a0);
+            i += l;
+        }
+        float ss = Lanes.sum(a0.add(a1));
+        for (; i < n; i++) {
+            float v = x[xOff + i];
+            ss = Math.fma(v, v, ss);
+        }
+        float scale = (float) (1.0 / Math.sqrt(ss / n + eps));
+        int j = 0;
+        for (int bound = s.loopBound(n); j < bound; j += l) {
+            FloatVector.fromArray(s, x, xOff + j).mul(scale).mul(FloatVector.fromArray(s, gamma, j))
+                    .intoArray(out, outOff + j);
+        }
+        for (; j < n; j++) {
+            out[outOff + j] = (x[xOff + j] * scale) * gamma[j];
+        }
+    }
+
+    @Override
+    public void add(float[] x, int xOff, float[] y, int yOff, int n) {
+        VectorSpecies<Float> s = species();
+        int i = 0;
+        for (int bound = s.loopBound(n); i < bound; i += s.length()) {
+            FloatVector.fromArray(s, x, xOff + i).add(FloatVector.fromArray(s, y, yOff + i)).intoArray(x, xOff + i);
+        }
+        for (; i < n; i++) {
+            x[xOff + i] += y[yOff + i];
+        }
+    }
+
+    @Override
+    public void siluMul(float[] g, int gOff, float[] u, int uOff, int n) {
+        VectorSpecies<Float> s = species();
+        int i = 0;
+        for (int bound = s.loopBound(n); i < bound; i += s.length()) {
+            FloatVector v = FloatVector.fromArray(s, g, gOff + i);
+            FloatVector silu = v.div(exp(v.neg()).add(1f));
+            silu.mul(FloatVector.fromArray(s, u, uOff + i)).intoArray(g, gOff + i);
+        }
+        for (; i < n; i++) {
+            g[gOff + i] = Exp.silu(g[gOff + i]) * u[uOff + i];
+        }
+    }
+
+    /** Lane-wise {@link Exp#exp}, the same operations in the same order. */
+    private FloatVector exp(FloatVector x) {
+        VectorSpecies<Float> s = species();
+        x = x.max(Exp.MIN).min(Exp.MAX);
+        FloatVector k = x.mul(Exp.LOG2E).add(Exp.ROUND).sub(Exp.ROUND);
+        FloatVector r = k.fma(FloatVector.broadcast(s, -Exp.LN2_HI), x);
+        r = k.fma(FloatVector.broadcast(s, -Exp.LN2_LO), r);
+        FloatVector p = FloatVector.broadcast(s, Exp.C7);
+        p = p.fma(r, FloatVector.broadcast(s, Exp.C6));
+        p = p.fma(r, FloatVector.broadcast(s, Exp.C5));
+        p = p.fma(r, FloatVector.broadcast(s, Exp.C4));
+        p = p.fma(r, FloatVector.broadcast(s, Exp.C3));
+        p = p.fma(r, FloatVector.broadcast(s, Exp.C2));
+        FloatVector one = FloatVector.broadcast(s, 1f);
+        p = p.fma(r, one);
+        p = p.fma(r, one);
+        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+        return p.reinterpretAsInts().add(ki.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
+    }
+
+    @Override
+    public void rope(float[] x, int off, int heads, int headDim, int ropeDim, boolean neox, float[] cos, float[] sin) {
+        if (!neox) {
+            // Interleaved pairs would need a lane swap per vector; RoPE is O(dim) per token, so the
+            // scalar loop costs nothing measurable.
+            scalar.rope(x, off, heads, headDim, ropeDim, false, cos, sin);
+            return;
+        }
+        VectorSpecies<Float> s = species();
+        int half = ropeDim / 2;
+        int bound = s.loopBound(half);
+        for (int h = 0; h < heads; h++) {
+            int base = off + h * headDim;
+            int i = 0;
+            for (; i < bound; i += s.length()) {
+                FloatVector x0 = FloatVector.fromArray(s, x, base + i);
+                FloatVector x1 = FloatVector.fromArray(s, x, base + i + half);
+                FloatVector c = FloatVector.fromArray(s, cos, i);
+                FloatVector sn = FloatVector.fromArray(s, sin, i);
+                x0.mul(c).sub(x1.mul(sn)).intoArray(x, base + i);
+                x1.mul(c).add(x0.mul(sn)).intoArray(x, base + i + half);
+            }
+            for (; i < half; i++) {
+                float x0 = x[base + i];
+                float x1 = x[base + i + half];
+                x[base + i] = x0 * cos[i] - x1 * sin[i];
+                x[base + i + half] = x1 * cos[i] + x0 * sin[i];
+            }
+        }
+    }
+
+    @Override
+    public void softmax(float[] x, int off, int n) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        int bound = s.loopBound(n);
+        float max = Float.NEGATIVE_INFINITY;
+        int i = 0;
+        if (bound > 0) {
+            FloatVector m = FloatVector.broadcast(s, Float.NEGATIVE_INFINITY);
+            for (; i < bound; i += l) {
+                m = m.max(FloatVector.fromArray(s, x, off + i));
+            }
+            max = m.reduceLanes(VectorOperators.MAX); // max is exact and order-free
+        }
+        for (; i < n; i++) {
+            max = Math.max(max, x[off + i]);
+        }
+        FloatVector acc = FloatVector.zero(s);
+        i = 0;
+        for (; i < bound; i += l) {
+            FloatVector e = exp(FloatVector.fromArray(s, x, off + i).sub(max));
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float sum = Lanes.sum(acc);
+        for (; i < n; i++) {
+            float e = Exp.exp(x[off + i] - max);
+            x[off + i] = e;
+            sum += e;
+        }
+        float inv = 1f / sum;
+        i = 0;
+        for (; i < bound; i += l) {
+            FloatVector.fromArray(s, x, off + i).mul(inv).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] *= inv;
+        }
+    }
+
+    @Override
+    public void attendF32(float[] q, int qOff, float[] keys, float[] values, int kvOff, int kvDim, int len,
+                          int headDim, float scale, float[] scores, float[] out, int outOff) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        int bound = s.loopBound(headDim);
+        for (int p = 0; p < len; p++) {
+            int k = p * kvDim + kvOff;
+            FloatVector acc = FloatVector.zero(s);
+            int d = 0;
+            for (; d < bound; d += l) {
+                acc = FloatVector.fromArray(s, q, qOff + d).fma(FloatVector.fromArray(s, keys, k + d), acc);
+            }
+            float dot = bound > 0 ? Lanes.sum(acc) : 0f;
+            for (; d < headDim; d++) {
+                dot = Math.fma(q[qOff + d], keys[k + d], dot);
+            }
+            scores[p] = dot * scale;
+        }
+        softmax(scores, 0, len);
+        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
+        for (int p = 0; p < len; p++) {
+            int v = p * kvDim + kvOff;
+            float w = scores[p];
+            FloatVector wv = FloatVector.broadcast(s, w);
+            int d = 0;
+            for (; d < bound; d += l) {
+                FloatVector.fromArray(s, values, v + d).fma(wv, FloatVector.fromArray(s, out, outOff + d))
+                        .intoArray(out, outOff + d);
+            }
+            for (; d < headDim; d++) {
+                out[outOff + d] = Math.fma(w, values[v + d], out[outOff + d]);
+            }
+        }
+    }
+
+    @Override
+    public void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
+                          int headDim, float scale, float[] scores, float[] out, int outOff) {
+        VectorSpecies<Short> hs = halfSpecies();
+        if (hs == null) {
+            scalar.attendF16(q, qOff, keys, values, kvOff, kvDim, len, headDim, scale, scores, out, outOff);
+            return;
+        }
+        VectorSpecies<Float> s = species();
+        VectorSpecies<Integer> is = intSpecies();
+        int l = s.length();
+        int bound = s.loopBound(headDim);
+        for (int p = 0; p < len; p++) {
+            int k = p * kvDim + kvOff;
+            FloatVector acc = FloatVector.zero(s);
+            int d = 0;
+            for (; d < bound; d += l) {
+                FloatVector kv = Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k + d)
+                        .convertShape(VectorOperators.S2I, is, 0));
+                acc = FloatVector.fromArray(s, q, qOff + d).fma(kv, acc);
+            }
+            float dot = bound > 0 ? Lanes.sum(acc) : 0f;
+            for (; d < headDim; d++) {
+                dot = Math.fma(q[qOff + d], Float.float16ToFloat(keys[k + d]), dot);
+            }
+            scores[p] = dot * scale;
+        }
+        softmax(scores, 0, len);
+        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
+        for (int p = 0; p < len; p++) {
+            int v = p * kvDim + kvOff;
+            float w = scores[p];
+            FloatVector wv = FloatVector.broadcast(s, w);
+            int d = 0;
+            for (; d < bound; d += l) {
+                FloatVector vv = Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, values, v + d)
+                        .convertShape(VectorOperators.S2I, is, 0));
+                vv.fma(wv, FloatVector.fromArray(s, out, outOff + d)).intoArray(out, outOff + d);
+            }
+            for (; d < headDim; d++) {
+                out[outOff + d] = Math.fma(w, Float.float16ToFloat(values[v + d]), out[outOff + d]);
+            }
+        }
+    }
+
+    static final class W512 extends VectorOps {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_512;
+        }
+
+        @Override
+        VectorSpecies<Short> halfSpecies() {
+            return ShortVector.SPECIES_256;
+        }
+
+        @Override
+        VectorSpecies<Integer> intSpecies() {
+            return IntVector.SPECIES_512;
+        }
+    }
+
+    static final class W256 extends VectorOps {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_256;
+        }
+
+        @Override
+        VectorSpecies<Short> halfSpecies() {
+            return ShortVector.SPECIES_128;
+        }
+
+        @Override
+        VectorSpecies<Integer> intSpecies() {
+            return IntVector.SPECIES_256;
+        }
+    }
+
+    static final class W128 extends VectorOps {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_128;
+        }
+
+        @Override
+        VectorSpecies<Short> halfSpecies() {
+            return ShortVector.SPECIES_64;
+        }
+
+        @Override
+        VectorSpecies<Integer> intSpecies() {
+            return IntVector.SPECIES_128;
+        }
+    }
+
+    static final class W64 extends VectorOps {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_64;
+        }
+
+        @Override
+        VectorSpecies<Short> halfSpecies() {
+            return null;
+        }
+
+        @Override
+        VectorSpecies<Integer> intSpecies() {
+            return IntVector.SPECIES_64;
+        }
+    }
+
+    /** Any other width (wide SVE); correct, but C2 cannot specialize it. */
+    static final class Any extends VectorOps {
+        private final VectorSpecies<Float> species;
+
+        Any(VectorSpecies<Float> species) {
+            this.species = species;
+        }
+
+        @Override
+        VectorSpecies<Float> species() {
+            return species;
+        }
+
+        @Override
+        VectorSpecies<Short> halfSpecies() {
+            return null;
+        }
+
+        @Override
+        VectorSpecies<Integer> intSpecies() {
+            return species.withLanes(int.class).withShape(species.vectorShape());
+        }
+    }
+}

@@ -1,0 +1,88 @@
+package dev.offramp.kernels.cpu.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
+/**
+ * Vector helpers with a fixed, documented arithmetic order, shared by the Vector API kernels.
+ *
+ * <p>{@code reduceLanes(ADD)} on floats has no specified order (it may differ between the interpreter
+ * and C2), which would make a row's result depend on JIT timing. {@link #sum} instead always adds
+ * lane {@code i} to lane {@code i + L/2}, then halves again: a fixed pairwise tree for a given lane
+ * count {@code L}.
+ */
+public final class Lanes {
+    private Lanes() {
+    }
+
+    /** Sum of all lanes in a fixed pairwise order (lane i + lane i+L/2, recursively). */
+    public static float sum(FloatVector v) {
+        return switch (v.length()) {
+            case 16 -> sum16(v);
+            case 8 -> sum8(v);
+            case 4 -> (v.lane(0) + v.lane(2)) + (v.lane(1) + v.lane(3));
+            case 2 -> v.lane(0) + v.lane(1);
+            case 1 -> v.lane(0);
+            default -> sumAny(v.toArray());
+        };
+    }
+
+    private static float sum16(FloatVector v) {
+        float s0 = v.lane(0) + v.lane(8);
+        float s1 = v.lane(1) + v.lane(9);
+        float s2 = v.lane(2) + v.lane(10);
+        float s3 = v.lane(3) + v.lane(11);
+        float s4 = v.lane(4) + v.lane(12);
+        float s5 = v.lane(5) + v.lane(13);
+        float s6 = v.lane(6) + v.lane(14);
+        float s7 = v.lane(7) + v.lane(15);
+        return ((s0 + s4) + (s2 + s6)) + ((s1 + s5) + (s3 + s7));
+    }
+
+    private static float sum8(FloatVector v) {
+        float s0 = v.lane(0) + v.lane(4);
+        float s1 = v.lane(1) + v.lane(5);
+        float s2 = v.lane(2) + v.lane(6);
+        float s3 = v.lane(3) + v.lane(7);
+        return (s0 + s2) + (s1 + s3);
+    }
+
+    /** The same tree for any power-of-two lane count (wide SVE vectors). */
+    static float sumAny(float[] a) {
+        int n = a.length;
+        while (n > 1) {
+            n >>= 1;
+            for (int i = 0; i < n; i++) {
+                a[i] = a[i] + a[i + n];
+            }
+        }
+        return a[0];
+    }
+
+    /** Scalar model of {@link #sum}'s order for {@code a[off .. off+L)}; for tests. */
+    public static float sumModel(float[] a, int off, int lanes) {
+        return sumAny(java.util.Arrays.copyOfRange(a, off, off + lanes));
+    }
+
+    /**
+     * Widens IEEE binary16 values (in the low 16 bits of each int lane, sign-extended or not) to
+     * floats, exactly like {@link Float#float16ToFloat}. There are no F16 lanes in the Vector API, so
+     * this is done on the bits: the 15 magnitude bits shifted into float position give the value
+     * times 2^-112 (subnormal halves become subnormal floats, still exact), one multiply by 2^112
+     * rescales; infinities and NaNs (exponent 31) get the all-ones float exponent instead.
+     */
+    public static FloatVector halfToFloat(IntVector h) {
+        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7C00 << 13);
+        bits = bits.blend(mag.or(0x7F800000), special);
+        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+    }
+
+    /** Widens bfloat16 values (low 16 bits of each int lane) to floats: they are a float's upper half. */
+    public static FloatVector bf16ToFloat(IntVector h) {
+        return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();
+    }
+}

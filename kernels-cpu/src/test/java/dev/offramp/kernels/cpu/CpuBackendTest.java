@@ -1,0 +1,217 @@
+package dev.offramp.kernels.cpu;
+
+import dev.offramp.core.backend.Activations;
+import dev.offramp.core.backend.Backend;
+import dev.offramp.core.backend.BackendProvider;
+import dev.offramp.core.backend.KvCache;
+import dev.offramp.core.backend.RopeTable;
+import dev.offramp.core.backend.Weight;
+import dev.offramp.core.model.RopeStyle;
+import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.Tensor;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.lang.foreign.Arena;
+import java.util.Random;
+import java.util.ServiceLoader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+/** The CPU backend against float64 references computed here, op by op. */
+class CpuBackendTest {
+
+    @Test
+    void providerIsRegisteredUnderCpu() {
+        BackendProvider p = ServiceLoader.load(BackendProvider.class).stream()
+                .map(ServiceLoader.Provider::get).filter(b -> b.name().equals("cpu")).findFirst().orElseThrow();
+        try (Backend b = p.create(2)) {
+            assertThat(b.name()).isEqualTo("cpu");
+            assertThat(b.threads()).isEqualTo(2);
+            assertThat(b.describe()).contains("Vector API");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16", "BF16"})
+    void matmulMatchesFloat64Reference(DType type) {
+        Random rnd = new Random(1);
+        int rows = 37, cols = 172, n = 6;
+        float[] wv = TestTensors.representable(type, TestTensors.random(rnd, rows * cols));
+        Tensor t = TestTensors.tensor("w", type, wv, rows, cols);
+        try (Backend b = new CpuBackend(2)) {
+            Weight w = b.prepare(t);
+            Activations x = b.allocate(n, cols);
+            Activations y = b.allocate(n, rows);
+            float[][] xs = new float[n][];
+            for (int i = 0; i < n; i++) {
+                xs[i] = TestTensors.random(rnd, cols);
+                b.write(x, i, xs[i], 0);
+            }
+            b.matmul(w, x, n, y);
+            float[] row = new float[rows];
+            for (int i = 0; i < n; i++) {
+                b.read(y, i, row, 0);
+                for (int r = 0; r < rows; r++) {
+                    double ref = 0, mag = 0;
+                    for (int c = 0; c < cols; c++) {
+                        ref += (double) wv[r * cols + c] * xs[i][c];
+                        mag += Math.abs((double) wv[r * cols + c] * xs[i][c]);
+                    }
+                    assertThat((double) row[r]).isCloseTo(ref, within(1e-5 * mag + 1e-6));
+                }
+            }
+        }
+    }
+
+    @Test
+    void embedRmsnormAddSiluMul() {
+        Random rnd = new Random(2);
+        int vocab = 11, dim = 40;
+        float[] table = TestTensors.random(rnd, vocab * dim);
+        float[] gamma = TestTensors.random(rnd, dim);
+        try (Backend b = new CpuBackend(2)) {
+            Weight emb = b.prepare(TestTensors.tensor("token_embd.weight", DType.F16, table, vocab, dim));
+            Weight g = b.prepare(TestTensors.tensor("norm.weight", DType.F32, gamma, dim));
+            Activations x = b.allocate(3, dim);
+            b.embed(emb, new int[]{4, 0, 10}, 3, x);
+            float[] row = new float[dim];
+            b.read(x, 2, row, 0);
+            for (int c = 0; c < dim; c++) {
+                assertThat(row[c]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(table[10 * dim + c])));
+            }
+            Activations y = b.allocate(3, dim);
+            b.rmsnorm(x, g, 1e-5f, 3, y);
+            float[] out = new float[dim];
+            b.read(y, 2, out, 0);
+            double ss = 0;
+            for (float v : row) {
+                ss += v * (double) v;
+            }
+            double scale = 1 / Math.sqrt(ss / dim + 1e-5);
+            for (int c = 0; c < dim; c++) {
+                assertThat((double) out[c]).isCloseTo(row[c] * scale * gamma[c], within(1e-5 * Math.abs(row[c] * scale * gamma[c]) + 1e-6));
+            }
+            b.add(y, x, 3);
+            b.read(y, 2, out, 0);
+            assertThat((double) out[0]).isCloseTo(row[0] * scale * gamma[0] + row[0], within(1e-5));
+            // siluMul: gate = x, up = y
+            float[] gate = row.clone();
+            b.siluMul(x, y, 3);
+            b.read(x, 2, row, 0);
+            for (int c = 0; c < dim; c++) {
+                double silu = gate[c] / (1 + Math.exp(-gate[c]));
+                assertThat((double) row[c]).isCloseTo(silu * out[c], within(1e-5 * Math.abs(silu * out[c]) + 1e-6));
+            }
+            assertThatThrownBy(() -> b.embed(emb, new int[]{11}, 1, x)).hasMessageContaining("token_embd.weight");
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = RopeStyle.class)
+    void ropeRotatesPairs(RopeStyle style) {
+        int heads = 2, headDim = 8, ropeDim = 4;
+        float[] inv = {1f, 0.1f};
+        RopeTable table = new RopeTable(style, ropeDim, inv);
+        float[] v = TestTensors.random(new Random(3), heads * headDim);
+        try (Backend b = new CpuBackend(1)) {
+            Activations x = b.allocate(1, heads * headDim);
+            b.write(x, 0, v, 0);
+            b.rope(x, 1, heads, headDim, new int[]{7}, table);
+            float[] out = new float[heads * headDim];
+            b.read(x, 0, out, 0);
+            for (int h = 0; h < heads; h++) {
+                for (int i = 0; i < ropeDim / 2; i++) {
+                    int i0 = h * headDim + (style == RopeStyle.NEOX ? i : 2 * i);
+                    int i1 = h * headDim + (style == RopeStyle.NEOX ? i + ropeDim / 2 : 2 * i + 1);
+                    double th = 7 * inv[i];
+                    assertThat((double) out[i0]).isCloseTo(v[i0] * Math.cos(th) - v[i1] * Math.sin(th), within(1e-5));
+                    assertThat((double) out[i1]).isCloseTo(v[i1] * Math.cos(th) + v[i0] * Math.sin(th), within(1e-5));
+                }
+                for (int d = ropeDim; d < headDim; d++) {
+                    assertThat(out[h * headDim + d]).isEqualTo(v[h * headDim + d]);
+                }
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = DType.class, names = {"F32", "F16"})
+    void attentionMatchesNaiveCausalGqa(DType cacheType) {
+        Random rnd = new Random(4);
+        int heads = 4, kvHeads = 2, headDim = 24, n = 5, kvDim = kvHeads * headDim;
+        try (Backend b = new CpuBackend(2)) {
+            KvCache cache = b.allocateKvCache(2, 16, kvDim, cacheType);
+            Activations q = b.allocate(n, heads * headDim);
+            Activations k = b.allocate(n, kvDim);
+            Activations v = b.allocate(n, kvDim);
+            Activations out = b.allocate(n, heads * headDim);
+            float[][] qs = new float[n][], ks = new float[n][], vs = new float[n][];
+            for (int t = 0; t < n; t++) {
+                qs[t] = TestTensors.random(rnd, heads * headDim);
+                ks[t] = TestTensors.representable(cacheType, TestTensors.random(rnd, kvDim));
+                vs[t] = TestTensors.representable(cacheType, TestTensors.random(rnd, kvDim));
+                b.write(q, t, qs[t], 0);
+                b.write(k, t, ks[t], 0);
+                b.write(v, t, vs[t], 0);
+            }
+            int[] pos = {0, 1, 2, 3, 4};
+            b.kvWrite(cache, 1, k, v, n, pos);
+            b.attention(q, cache, 1, n, pos, heads, kvHeads, headDim, out);
+            float[] row = new float[heads * headDim];
+            for (int t = 0; t < n; t++) {
+                b.read(out, t, row, 0);
+                for (int h = 0; h < heads; h++) {
+                    int kh = h / (heads / kvHeads);
+                    double[] sc = new double[t + 1];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int p = 0; p <= t; p++) {
+                        double d = 0;
+                        for (int i = 0; i < headDim; i++) {
+                            d += qs[t][h * headDim + i] * (double) ks[p][kh * headDim + i];
+                        }
+                        sc[p] = d / Math.sqrt(headDim);
+                        max = Math.max(max, sc[p]);
+                    }
+                    for (int p = 0; p <= t; p++) {
+                        sc[p] = Math.exp(sc[p] - max);
+                        sum += sc[p];
+                    }
+                    for (int i = 0; i < headDim; i++) {
+                        double o = 0;
+                        for (int p = 0; p <= t; p++) {
+                            o += sc[p] / sum * vs[p][kh * headDim + i];
+                        }
+                        assertThat((double) row[h * headDim + i]).isCloseTo(o, within(1e-5));
+                    }
+                }
+            }
+        }
+    }
+
+    @Test
+    void closedBackendRefusesWork() {
+        Backend b = new CpuBackend(2);
+        Activations x = b.allocate(1, 4);
+        b.close();
+        assertThatThrownBy(() -> b.add(x, x, 1)).isInstanceOf(IllegalStateException.class);
+    }
+
+    @Test
+    void missingKernelNamesTensorAndType() {
+        Tensor t = new Tensor("blk.0.ffn_up.weight", DType.Q4_K, new long[]{2, 256},
+                Arena.ofAuto().allocate(DType.Q4_K.bytesFor(512)));
+        try (Backend b = new CpuBackend(1, VectorWidth.SCALAR)) {
+            Weight w = b.prepare(t);
+            Activations x = b.allocate(1, 256), y = b.allocate(1, 2);
+            if (((CpuWeight) w).kernel == null) {
+                assertThatThrownBy(() -> b.matmul(w, x, 1, y))
+                        .isInstanceOf(UnsupportedOperationException.class)
+                        .hasMessageContaining("Q4_K").hasMessageContaining("blk.0.ffn_up.weight");
+            }
+        }
+    }
+}
