@@ -13,6 +13,7 @@ import picocli.CommandLine.Command;
         description = "Pure-Java Llama-family inference with exit-gated decoding.",
         subcommands = {
                 CommandLine.HelpCommand.class,
+                InspectCommand.class,
         })
 public final class OfframpCli implements Runnable {
 

@@ -1,10 +1,11 @@
 package dev.offramp.loader.gguf;
 
 /**
- * A metadata key a caller asked for is missing or has another type than requested. Unchecked: the
- * file itself parsed fine; the caller's expectations about its content did not hold.
+ * A metadata key a caller asked for is missing or has another type than requested. Unchecked, and
+ * an {@link IllegalArgumentException} because it is bad input: the file parsed fine, but its content
+ * is not what the caller needs.
  */
-public final class GgufMetadataException extends RuntimeException {
+public final class GgufMetadataException extends IllegalArgumentException {
 
     private final String file;
     private final String key;
