@@ -15,7 +15,7 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
 
     public Q4_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q4_0, species, new Q4_0MatmulScalar());
-        this.vectorDecode = 16 % byteLanes == 0;
+        this.vectorDecode = 16 % qs.bytes().length() == 0;
     }
 
     @Override
@@ -24,6 +24,9 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
             super.decodeRow(w, base, cols, dst);
             return;
         }
+        VectorSpecies<Float> species = qs.floats();
+        VectorSpecies<Byte> bytes = qs.bytes();
+        int byteLanes = bytes.length();
         for (int b = 0, nb = cols / 32; b < nb; b++) {
             long blk = base + 18L * b;
             FloatVector d = FloatVector.broadcast(species, QuantMatmulScalar.half(w, blk));

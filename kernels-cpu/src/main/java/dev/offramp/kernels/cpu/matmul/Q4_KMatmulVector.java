@@ -18,7 +18,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
 
     public Q4_KMatmulVector(VectorSpecies<Float> species) {
         super(DType.Q4_K, species, new Q4_KMatmulScalar());
-        this.vectorDecode = 32 % byteLanes == 0;
+        this.vectorDecode = 32 % qs.bytes().length() == 0;
     }
 
     @Override
@@ -27,6 +27,9 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
             super.decodeRow(w, base, cols, dst);
             return;
         }
+        VectorSpecies<Float> species = qs.floats();
+        VectorSpecies<Byte> bytes = qs.bytes();
+        int byteLanes = bytes.length();
         for (int b = 0, nb = cols / 256; b < nb; b++) {
             long blk = base + 144L * b;
             float d = QuantMatmulScalar.half(w, blk);

@@ -20,7 +20,7 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
     public Q6_KMatmulVector(VectorSpecies<Float> species) {
         super(DType.Q6_K, species, new Q6_KMatmulScalar());
         // A load must stay within one 16-value scale group.
-        this.vectorDecode = 16 % byteLanes == 0;
+        this.vectorDecode = 16 % qs.bytes().length() == 0;
     }
 
     @Override
@@ -29,6 +29,9 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
             super.decodeRow(w, base, cols, dst);
             return;
         }
+        VectorSpecies<Float> species = qs.floats();
+        VectorSpecies<Byte> bytes = qs.bytes();
+        int byteLanes = bytes.length();
         for (int b = 0, nb = cols / 256; b < nb; b++) {
             long blk = base + 210L * b;
             float d = QuantMatmulScalar.half(w, blk + 208);

@@ -15,7 +15,7 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
     public Q8_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q8_0, species, new Q8_0MatmulScalar());
         // A block has 32 quants; wider byte loads (species beyond 256-bit floats x 8) would straddle blocks.
-        this.vectorDecode = 32 % byteLanes == 0;
+        this.vectorDecode = 32 % qs.bytes().length() == 0;
     }
 
     @Override
@@ -24,6 +24,9 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
             super.decodeRow(w, base, cols, dst);
             return;
         }
+        VectorSpecies<Float> species = qs.floats();
+        VectorSpecies<Byte> bytes = qs.bytes();
+        int byteLanes = bytes.length();
         for (int b = 0, nb = cols / 32; b < nb; b++) {
             long blk = base + 34L * b;
             FloatVector d = FloatVector.broadcast(species, QuantMatmulScalar.half(w, blk));

@@ -12,16 +12,16 @@ import jdk.incubator.vector.VectorSpecies;
  * why it is not used.)
  */
 final class QuantDot {
-    private final VectorSpecies<Float> species;
-    private final int lanes;
+    private final QuantSpecies qs;
 
-    QuantDot(VectorSpecies<Float> species) {
-        this.species = species;
-        this.lanes = species.length();
+    QuantDot(QuantSpecies qs) {
+        this.qs = qs;
     }
 
-    float dot(float[] w, int wo, float[] x, int xo, int len) {
-        final int l = lanes;
+    /** {@code lanesTmp} must hold at least one vector of floats; it receives the final lanes. */
+    float dot(float[] w, int wo, float[] x, int xo, int len, float[] lanesTmp) {
+        final VectorSpecies<Float> species = qs.floats();
+        final int l = species.length();
         FloatVector a0 = FloatVector.zero(species);
         FloatVector a1 = a0;
         FloatVector a2 = a0;
@@ -45,7 +45,7 @@ final class QuantDot {
                 }
             }
         }
-        float s = sumLanes(a0.add(a1).add(a2.add(a3)));
+        float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanesTmp);
         for (; i < len; i++) {
             s = Math.fma(w[wo + i], x[xo + i], s);
         }
@@ -53,10 +53,11 @@ final class QuantDot {
     }
 
     /** Lanes added first to last: a fixed order on every platform and in every compiler tier. */
-    static float sumLanes(FloatVector v) {
+    static float sumLanes(FloatVector v, float[] tmp) {
+        v.intoArray(tmp, 0);
         float s = 0f;
         for (int i = 0, n = v.length(); i < n; i++) {
-            s += v.lane(i);
+            s += tmp[i];
         }
         return s;
     }

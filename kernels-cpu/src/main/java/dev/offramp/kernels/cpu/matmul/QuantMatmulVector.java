@@ -5,7 +5,6 @@ import dev.offramp.core.tensor.quant.Dequantize;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -22,16 +21,17 @@ import java.lang.foreign.MemorySegment;
  */
 public class QuantMatmulVector implements MatmulKernel {
     final DType type;
-    final VectorSpecies<Float> species;
-    final int lanes;
-    /** Byte species used to load quantized bytes: {@code max(64, lanes * 8)} bits. */
-    final VectorSpecies<Byte> bytes;
-    /** Bytes per byte-vector load, and float vectors per load after widening. */
-    final int byteLanes;
-    final int parts;
+    /** Species constants; hot code reads them through this object (see {@link QuantSpecies}). */
+    final QuantSpecies qs;
     final QuantDot dot;
     private final MatmulKernel scalar;
-    private final ThreadLocal<float[]> rowBuffer = new ThreadLocal<>();
+    private final ThreadLocal<Scratch> scratch = new ThreadLocal<>();
+
+    /** Per-thread buffers: kernels are shared by the worker threads, which split the rows. */
+    static final class Scratch {
+        float[] row = new float[0];
+        final float[] lanes = new float[64];
+    }
 
     /**
      * @param type    the ggml weight type
@@ -43,12 +43,8 @@ public class QuantMatmulVector implements MatmulKernel {
             throw new IllegalArgumentException("scalar twin is for " + scalar.type() + ", not " + type);
         }
         this.type = type;
-        this.species = species;
-        this.lanes = species.length();
-        this.bytes = VectorSpecies.of(byte.class, VectorShape.forBitSize(Math.max(64, lanes * 8)));
-        this.byteLanes = bytes.length();
-        this.parts = byteLanes / lanes;
-        this.dot = new QuantDot(species);
+        this.qs = QuantSpecies.of(species);
+        this.dot = new QuantDot(qs);
         this.scalar = scalar;
     }
 
@@ -63,7 +59,7 @@ public class QuantMatmulVector implements MatmulKernel {
     }
 
     public final VectorSpecies<Float> species() {
-        return species;
+        return qs.floats();
     }
 
     @Override
@@ -73,11 +69,12 @@ public class QuantMatmulVector implements MatmulKernel {
         if (n == 0) {
             return;
         }
-        float[] row = buffer(cols);
+        Scratch s = scratch(cols);
+        float[] row = s.row;
         for (int r = rowStart; r < rowEnd; r++) {
             decodeRow(w, r * rowBytes, cols, row);
             for (int t = 0; t < n; t++) {
-                out[t * outStride + r] = dot.dot(row, 0, x, t * xStride, cols);
+                out[t * outStride + r] = dot.dot(row, 0, x, t * xStride, cols, s.lanes);
             }
         }
     }
@@ -90,32 +87,41 @@ public class QuantMatmulVector implements MatmulKernel {
         Dequantize.row(type, w, base, dst, 0, cols);
     }
 
-    final float[] buffer(int cols) {
-        float[] b = rowBuffer.get();
-        if (b == null || b.length < cols) {
-            b = new float[cols];
-            rowBuffer.set(b);
+    final Scratch scratch(int cols) {
+        Scratch s = scratch.get();
+        if (s == null) {
+            s = new Scratch();
+            scratch.set(s);
         }
-        return b;
+        if (s.row.length < cols) {
+            s.row = new float[cols];
+        }
+        return s;
     }
 
     /** Widens {@code q}'s lanes to float, multiplies by {@code scale}, stores {@code byteLanes} values at {@code dst[o]}. */
     final void storeScaled(ByteVector q, FloatVector scale, float[] dst, int o) {
+        VectorSpecies<Float> fs = qs.floats();
+        int lanes = fs.length();
+        int parts = qs.bytes().length() / lanes;
         for (int p = 0; p < parts; p++) {
-            ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(scale).intoArray(dst, o + p * lanes);
+            ((FloatVector) q.convertShape(VectorOperators.B2F, fs, p)).mul(scale).intoArray(dst, o + p * lanes);
         }
     }
 
     /** As {@link #storeScaled} then minus {@code min} (two roundings, as ggml's {@code d * q - m}). */
     final void storeScaledMinus(ByteVector q, FloatVector scale, FloatVector min, float[] dst, int o) {
+        VectorSpecies<Float> fs = qs.floats();
+        int lanes = fs.length();
+        int parts = qs.bytes().length() / lanes;
         for (int p = 0; p < parts; p++) {
-            ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(scale).sub(min)
+            ((FloatVector) q.convertShape(VectorOperators.B2F, fs, p)).mul(scale).sub(min)
                     .intoArray(dst, o + p * lanes);
         }
     }
 
     @Override
     public String toString() {
-        return getClass().getSimpleName() + "[" + type + ", " + species + "]";
+        return getClass().getSimpleName() + "[" + type + ", " + qs.floats() + "]";
     }
 }
