@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
+                GenerateCommand.class,
         })
 public final class OfframpCli implements Runnable {
 

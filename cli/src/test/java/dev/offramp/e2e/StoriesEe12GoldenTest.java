@@ -1,0 +1,48 @@
+package dev.offramp.e2e;
+
+import dev.offramp.core.LoadOptions;
+import dev.offramp.core.Models;
+import dev.offramp.core.generate.GenerateOptions;
+import dev.offramp.core.generate.Generation;
+import dev.offramp.core.generate.Generator;
+import dev.offramp.core.generate.Session;
+import dev.offramp.core.generate.SessionOptions;
+import dev.offramp.core.testing.Fixtures;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Arrays;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** The 12-layer GQA model trained here (tied embeddings) against llama.cpp's greedy text. */
+class StoriesEe12GoldenTest {
+
+    static String golden() {
+        return Goldens.json("stories-ee12_greedy_goldens.json").at("/models/F32/llamacpp_81ff7abe_text").asText();
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"trained/stories-ee12-F32.gguf", "trained/stories-ee12-hf"})
+    void f32GreedyTextEqualsLlamaCpp(String model) throws Exception {
+        LoadOptions o = model.endsWith("-hf") ? LoadOptions.defaults().withTokenizer(Fixtures.model("trained/stories-ee12-F32.gguf"))
+                : LoadOptions.defaults();
+        try (Generator g = Models.load(Fixtures.model(model), o);
+             Session s = g.newSession(SessionOptions.defaults().withContextLength(512))) {
+            Generation r = s.generate("Once upon a time", GenerateOptions.greedy(150), null);
+            assertThat("Once upon a time" + r.text()).isEqualTo(golden());
+        }
+    }
+
+    @Test
+    void q8GreedyTextMatchesForTheFirst130Tokens() throws Exception {
+        try (Generator g = Models.load(Fixtures.model("trained/stories-ee12-Q8_0.gguf"));
+             Session s = g.newSession(SessionOptions.defaults().withContextLength(512))) {
+            Generation r = s.generate("Once upon a time", GenerateOptions.greedy(130), null);
+            assertThat(r.tokens()).hasSize(130);
+            String text = "Once upon a time" + g.tokenizer().decode(r.tokens(), false);
+            assertThat(golden()).as(Arrays.toString(r.tokens())).startsWith(text);
+        }
+    }
+}
