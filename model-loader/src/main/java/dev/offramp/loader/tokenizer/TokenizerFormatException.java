@@ -1,0 +1,27 @@
+package dev.offramp.loader.tokenizer;
+
+/** A tokenizer description that cannot be used; the message names the file and the field. */
+public final class TokenizerFormatException extends IllegalArgumentException {
+    private final String source;
+    private final String field;
+
+    public TokenizerFormatException(String source, String field, String problem) {
+        super(source + ": " + field + ": " + problem);
+        this.source = source;
+        this.field = field;
+    }
+
+    public TokenizerFormatException(String source, String field, String problem, Throwable cause) {
+        super(source + ": " + field + ": " + problem, cause);
+        this.source = source;
+        this.field = field;
+    }
+
+    public String source() {
+        return source;
+    }
+
+    public String field() {
+        return field;
+    }
+}
