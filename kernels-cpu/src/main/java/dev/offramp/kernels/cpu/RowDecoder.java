@@ -2,6 +2,7 @@ package dev.offramp.kernels.cpu;
 
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
+import dev.offramp.core.tensor.quant.Dequantize;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -9,8 +10,8 @@ import java.nio.ByteOrder;
 
 /**
  * Dequantizes one row of a tensor to F32: embedding lookup and small vectors (norm weights, biases).
- * The single place where quantized types get wired in: F32/F16/BF16 are decoded here; the ggml block
- * types go to the reference dequantizers in {@code dev.offramp.core.tensor.quant} once they exist.
+ * F32/F16/BF16 are decoded here; the ggml block types go to the bit-exact reference dequantizer
+ * {@link Dequantize} (one row per token is cheap next to a matmul).
  */
 final class RowDecoder {
     static final ValueLayout.OfFloat F32_LE = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
@@ -22,7 +23,7 @@ final class RowDecoder {
     static boolean supports(DType type) {
         return switch (type) {
             case F32, F16, BF16 -> true;
-            default -> false;
+            default -> Dequantize.supports(type);
         };
     }
 
@@ -43,9 +44,13 @@ final class RowDecoder {
                     dst[dstOffset + c] = Float.intBitsToFloat((s.get(I16_LE, base + 2L * c) & 0xFFFF) << 16);
                 }
             }
-            // HOOK: quantized ggml types dequantize through dev.offramp.core.tensor.quant here.
-            default -> throw new UnsupportedOperationException("cannot dequantize a row of " + t.type()
-                    + " on the CPU backend yet (tensor " + t.name() + ")");
+            default -> {
+                if (!Dequantize.supports(t.type())) {
+                    throw new UnsupportedOperationException("cannot dequantize a row of " + t.type()
+                            + " on the CPU backend (tensor " + t.name() + ")");
+                }
+                Dequantize.row(t.type(), s, base, dst, dstOffset, cols);
+            }
         }
     }
 

@@ -8,7 +8,7 @@ import java.util.Optional;
  * Registry of the scalar matmul kernels, one per weight type: the reference twins, and what the CPU
  * backend runs when {@code jdk.incubator.vector} is absent. This class must never mention a Vector
  * API type (it is loaded in scalar mode); the vector registry is {@link VectorMatmulKernels}.
- * A new weight type is wired in by adding one case here and one there.
+ * F32/F16/BF16 are here; the quantized ggml types come from {@link QuantMatmulScalars}.
  */
 public final class MatmulKernels {
     private MatmulKernels() {
@@ -20,9 +20,8 @@ public final class MatmulKernels {
             case F32 -> new F32MatmulScalar();
             case F16 -> new F16MatmulScalar();
             case BF16 -> new BF16MatmulScalar();
-            // quantized types (Q8_0, Q4_0, ..., k-quants) are added here
             default -> null;
         };
-        return Optional.ofNullable(k);
+        return k != null ? Optional.of(k) : QuantMatmulScalars.forType(type);
     }
 }

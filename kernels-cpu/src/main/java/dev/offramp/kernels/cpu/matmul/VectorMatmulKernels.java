@@ -9,6 +9,7 @@ import java.util.Optional;
  * Registry of the Vector API matmul kernels, one per weight type, for a given float species. Only
  * touched after the CPU backend has checked that {@code jdk.incubator.vector} is loaded. The backend
  * falls back to {@link MatmulKernels#scalar} for a type (or width) that has no vector kernel.
+ * F32/F16/BF16 are here; the quantized ggml types come from {@link QuantMatmulVectors}.
  */
 public final class VectorMatmulKernels {
     private VectorMatmulKernels() {
@@ -20,11 +21,10 @@ public final class VectorMatmulKernels {
         MatmulKernel k = switch (type) {
             case F32 -> F32MatmulVector.of(species);
             // 16-bit weights need a short species of half the width: none below 64 bits.
-            case F16 -> bits >= 128 ? F16MatmulVector.of(species) : null;
-            case BF16 -> bits >= 128 ? BF16MatmulVector.of(species) : null;
-            // quantized types (Q8_0, Q4_0, ..., k-quants) are added here
+            case F16 -> bits >= 128 && bits <= 512 ? F16MatmulVector.of(species) : null;
+            case BF16 -> bits >= 128 && bits <= 512 ? BF16MatmulVector.of(species) : null;
             default -> null;
         };
-        return Optional.ofNullable(k);
+        return k != null ? Optional.of(k) : QuantMatmulVectors.forType(type, species);
     }
 }

@@ -71,13 +71,15 @@ public final class Lanes {
      * floats, exactly like {@link Float#float16ToFloat}. There are no F16 lanes in the Vector API, so
      * this is done on the bits: the 15 magnitude bits shifted into float position give the value
      * times 2^-112 (subnormal halves become subnormal floats, still exact), one multiply by 2^112
-     * rescales; infinities and NaNs (exponent 31) get the all-ones float exponent instead.
+     * rescales; infinities and NaNs (exponent 31) get the all-ones float exponent instead (NaNs quieted).
      */
     public static FloatVector halfToFloat(IntVector h) {
         IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
         IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
         VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7C00 << 13);
         bits = bits.blend(mag.or(0x7F800000), special);
+        // NaNs come out quiet, as Float.float16ToFloat and F16C's vcvtph2ps make them.
+        bits = bits.blend(bits.or(0x00400000), mag.compare(VectorOperators.GT, 0x7C00 << 13));
         return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
     }
 

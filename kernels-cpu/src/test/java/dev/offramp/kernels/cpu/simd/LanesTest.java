@@ -1,0 +1,69 @@
+package dev.offramp.kernels.cpu.simd;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class LanesTest {
+
+    /** Every one of the 65536 half bit patterns widens exactly like {@link Float#float16ToFloat}. */
+    @ParameterizedTest
+    @ValueSource(ints = {512, 256, 128, 64})
+    void halfToFloatIsExactForAllBitPatterns(int bits) {
+        VectorSpecies<Integer> is = VectorSpecies.of(int.class, VectorShape.forBitSize(bits));
+        int l = is.length();
+        int[] in = new int[l];
+        float[] out = new float[l];
+        for (int h = 0; h < 65536; h += l) {
+            for (int i = 0; i < l; i++) {
+                in[i] = (short) (h + i); // sign-extended, as a S2I conversion produces
+            }
+            Lanes.halfToFloat(IntVector.fromArray(is, in, 0)).intoArray(out, 0);
+            for (int i = 0; i < l; i++) {
+                float want = Float.float16ToFloat((short) (h + i));
+                assertThat(Float.floatToRawIntBits(out[i])).as("half 0x%04x", h + i)
+                        .isEqualTo(Float.floatToRawIntBits(want));
+            }
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {512, 256, 128, 64})
+    void bf16IsTheUpperHalf(int bits) {
+        VectorSpecies<Integer> is = VectorSpecies.of(int.class, VectorShape.forBitSize(bits));
+        int[] in = new int[is.length()];
+        float[] out = new float[is.length()];
+        for (int h = 0; h < 65536; h += in.length) {
+            for (int i = 0; i < in.length; i++) {
+                in[i] = (short) (h + i);
+            }
+            Lanes.bf16ToFloat(IntVector.fromArray(is, in, 0)).intoArray(out, 0);
+            for (int i = 0; i < in.length; i++) {
+                assertThat(Float.floatToRawIntBits(out[i])).isEqualTo((h + i) << 16);
+            }
+        }
+    }
+
+    /** The lane sum follows its documented pairwise tree exactly (not just approximately). */
+    @ParameterizedTest
+    @ValueSource(ints = {512, 256, 128, 64})
+    void sumFollowsTheFixedTree(int bits) {
+        VectorSpecies<Float> s = VectorSpecies.of(float.class, VectorShape.forBitSize(bits));
+        Random rnd = new Random(bits);
+        float[] a = new float[s.length()];
+        for (int k = 0; k < 1000; k++) {
+            for (int i = 0; i < a.length; i++) {
+                a[i] = (float) (rnd.nextGaussian() * Math.pow(10, rnd.nextInt(8) - 4));
+            }
+            float got = Lanes.sum(FloatVector.fromArray(s, a, 0));
+            assertThat(Float.floatToRawIntBits(got)).isEqualTo(Float.floatToRawIntBits(Lanes.sumModel(a, 0, a.length)));
+        }
+    }
+}
