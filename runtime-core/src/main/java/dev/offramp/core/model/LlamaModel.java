@@ -162,19 +162,43 @@ public final class LlamaModel {
      */
     public void forward(ForwardState state, int[] tokens, int[] positions, int n, ExitPlan plan,
                         int[] logitRows, float[] logitsOut) {
-        state.checkOpen();
-        if (state.backend != backend) {
-            throw new IllegalArgumentException("forward state belongs to another backend");
-        }
         checkBatch(state, tokens, positions, n, logitRows, logitsOut);
+        run(state, tokens, null, 0, 0, positions, n, plan, logitRows, logitsOut);
+    }
+
+    /**
+     * Like {@link #forward}, but starts at layer {@code firstLayer} from hidden states instead of
+     * token embeddings: batch row {@code t} enters as row {@code hiddenRow + t} of {@code hidden}
+     * (the output of layer {@code firstLayer - 1}, e.g. saved by a {@link LayerObserver}). This is
+     * how a speculative verifier runs only the layers a draft skipped, in one batched pass.
+     */
+    public void forwardFrom(ForwardState state, int firstLayer, Activations hidden, int hiddenRow, int[] positions,
+                            int n, ExitPlan plan, int[] logitRows, float[] logitsOut) {
+        if (firstLayer < 0 || firstLayer > config.layers()) {
+            throw new IllegalArgumentException("first layer " + firstLayer + " outside [0, " + config.layers() + "]");
+        }
+        if (hidden.cols() != config.dim() || hiddenRow < 0 || hiddenRow + n > hidden.rows()) {
+            throw new IllegalArgumentException("hidden states [" + hidden.rows() + ", " + hidden.cols()
+                    + "] cannot supply rows " + hiddenRow + ".." + (hiddenRow + n) + " of width " + config.dim());
+        }
+        checkBatch(state, null, positions, n, logitRows, logitsOut);
+        run(state, null, hidden, hiddenRow, firstLayer, positions, n, plan, logitRows, logitsOut);
+    }
+
+    private void run(ForwardState state, int[] tokens, Activations hidden, int hiddenRow, int firstLayer,
+                     int[] positions, int n, ExitPlan plan, int[] logitRows, float[] logitsOut) {
         int last = plan.lastLayerOf(config.layers());
         int nextLogit = 0;
         for (int start = 0; start < n; start += state.chunk) {
             int m = Math.min(state.chunk, n - start);
-            System.arraycopy(tokens, start, state.chunkTokens, 0, m);
             System.arraycopy(positions, start, state.chunkPositions, 0, m);
-            backend.embed(tokenEmbedding, state.chunkTokens, m, state.x);
-            for (int l = 0; l <= last; l++) {
+            if (tokens != null) {
+                System.arraycopy(tokens, start, state.chunkTokens, 0, m);
+                backend.embed(tokenEmbedding, state.chunkTokens, m, state.x);
+            } else {
+                backend.copyRows(hidden, hiddenRow + start, state.x, 0, m);
+            }
+            for (int l = firstLayer; l <= last; l++) {
                 block(state, layers.get(l), l, m);
                 plan.observer().afterLayer(l, state.x, start, m);
             }
@@ -237,13 +261,17 @@ public final class LlamaModel {
     }
 
     private void checkBatch(ForwardState s, int[] tokens, int[] positions, int n, int[] logitRows, float[] out) {
-        if (n < 0 || n > tokens.length || n > positions.length) {
-            throw new IllegalArgumentException("batch of " + n + " tokens, but tokens has " + tokens.length
-                    + " and positions " + positions.length);
+        s.checkOpen();
+        if (s.backend != backend) {
+            throw new IllegalArgumentException("forward state belongs to another backend");
+        }
+        if (n < 0 || (tokens != null && n > tokens.length) || n > positions.length) {
+            throw new IllegalArgumentException("batch of " + n + " tokens, but tokens has "
+                    + (tokens == null ? "-" : tokens.length) + " and positions " + positions.length);
         }
         int vocab = config.vocabSize();
         for (int i = 0; i < n; i++) {
-            if (tokens[i] < 0 || tokens[i] >= vocab) {
+            if (tokens != null && (tokens[i] < 0 || tokens[i] >= vocab)) {
                 throw new IllegalArgumentException("token id " + tokens[i] + " at batch row " + i
                         + " is outside the vocabulary [0, " + vocab + ")");
             }

@@ -141,4 +141,35 @@ class LlamaModelTest {
         assertThatThrownBy(() -> LlamaModel.bind(gemma, SyntheticModels.weights(c, 1), new ScalarTestBackend()))
                 .hasMessageContaining("gemma");
     }
+
+    @Test
+    void forwardFromSavedHiddenStatesEqualsTheFullPassBitForBit() {
+        ModelConfig c = SyntheticModels.config("qwen2", 4, false);
+        ScalarTestBackend be = new ScalarTestBackend();
+        LlamaModel m = LlamaModel.bind(c, SyntheticModels.weights(c, 9), be);
+        int n = TOKENS.length;
+        int v = c.vocabSize();
+        int[] pos = new int[n];
+        int[] rows = new int[n];
+        for (int i = 0; i < n; i++) {
+            pos[i] = i;
+            rows[i] = i;
+        }
+        dev.offramp.core.backend.Activations saved = be.allocate(n, c.dim());
+        float[] full = new float[n * v];
+        try (ForwardState st = m.newState(32, DType.F32, 4)) {
+            m.forward(st, TOKENS, pos, n, ExitPlan.full().observedBy((l, h, start, count) -> {
+                if (l == 1) {
+                    be.copyRows(h, 0, saved, start, count);
+                }
+            }), rows, full);
+        }
+        float[] resumed = new float[n * v];
+        try (ForwardState st = m.newState(32, DType.F32, 3)) {
+            m.forwardFrom(st, 2, saved, 0, pos, n, ExitPlan.full(), rows, resumed);
+        }
+        assertThat(resumed).isEqualTo(full);
+        assertThatThrownBy(() -> m.forwardFrom(m.newState(8, DType.F32, 2), 2, saved, 5, pos, n, ExitPlan.full(), rows, resumed))
+                .hasMessageContaining("hidden states");
+    }
 }
