@@ -19,6 +19,75 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
     }
 
     @Override
+    boolean fusedSupported() {
+        // One chunk of lanes = one byte load of one nibble half of one block: lanes must divide 16, >= 8.
+        int lanes = qs.floats().length();
+        return lanes >= 8 && 16 % lanes == 0 && qs.bytes().length() == lanes;
+    }
+
+    @Override
+    float fusedDot(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+        VectorSpecies<Float> fs = qs.floats();
+        VectorSpecies<Byte> bs = qs.bytes();
+        int l = fs.length();
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int nb = cols >>> 5;
+        if (l == 16) {
+            // Chunks 4k..4k+3 are: block 2k low nibbles, block 2k high, block 2k+1 low, block 2k+1 high.
+            int b = 0;
+            for (; b + 2 <= nb; b += 2) {
+                long blk = base + 18L * b;
+                int xi = xo + 32 * b;
+                ByteVector q0 = ByteVector.fromMemorySegment(bs, w, blk + 2, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q1 = ByteVector.fromMemorySegment(bs, w, blk + 20, ByteOrder.LITTLE_ENDIAN);
+                float d0 = QuantMatmulScalar.half(w, blk);
+                float d1 = QuantMatmulScalar.half(w, blk + 18);
+                a0 = widen(lo(q0), fs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = widen(hi(q0), fs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+                a2 = widen(lo(q1), fs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 32), a2);
+                a3 = widen(hi(q1), fs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 48), a3);
+            }
+            if (b < nb) {
+                long blk = base + 18L * b;
+                int xi = xo + 32 * b;
+                ByteVector q0 = ByteVector.fromMemorySegment(bs, w, blk + 2, ByteOrder.LITTLE_ENDIAN);
+                float d0 = QuantMatmulScalar.half(w, blk);
+                a0 = widen(lo(q0), fs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = widen(hi(q0), fs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+            }
+        } else {
+            // l == 8: chunks 4b..4b+3 are block b's low nibbles of bytes 0-7, 8-15, then high nibbles of the same.
+            for (int b = 0; b < nb; b++) {
+                long blk = base + 18L * b;
+                int xi = xo + 32 * b;
+                ByteVector q0 = ByteVector.fromMemorySegment(bs, w, blk + 2, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q1 = ByteVector.fromMemorySegment(bs, w, blk + 10, ByteOrder.LITTLE_ENDIAN);
+                float d = QuantMatmulScalar.half(w, blk);
+                a0 = widen(lo(q0), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = widen(lo(q1), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a1);
+                a2 = widen(hi(q0), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a2);
+                a3 = widen(hi(q1), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a3);
+            }
+        }
+        return QuantDot.finish(a0, a1, a2, a3, lanesTmp);
+    }
+
+    private static ByteVector lo(ByteVector q) {
+        return q.and((byte) 0x0F).sub((byte) 8);
+    }
+
+    private static ByteVector hi(ByteVector q) {
+        return q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
+    }
+
+    private static FloatVector widen(ByteVector q, VectorSpecies<Float> fs) {
+        return (FloatVector) q.convertShape(VectorOperators.B2F, fs, 0);
+    }
+
+    @Override
     void decodeRow(MemorySegment w, long base, int cols, float[] dst) {
         if (!vectorDecode) {
             super.decodeRow(w, base, cols, dst);

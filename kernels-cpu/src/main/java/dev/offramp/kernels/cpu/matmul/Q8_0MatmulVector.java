@@ -3,6 +3,7 @@ package dev.offramp.kernels.cpu.matmul;
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
@@ -16,6 +17,64 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         super(DType.Q8_0, species, new Q8_0MatmulScalar());
         // A block has 32 quants; wider byte loads (species beyond 256-bit floats x 8) would straddle blocks.
         this.vectorDecode = 32 % qs.bytes().length() == 0;
+    }
+
+    @Override
+    boolean fusedSupported() {
+        // One chunk of lanes = one byte load inside one block: lanes must divide 32 and be >= 8.
+        int lanes = qs.floats().length();
+        return lanes >= 8 && 32 % lanes == 0 && qs.bytes().length() == lanes;
+    }
+
+    @Override
+    float fusedDot(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+        VectorSpecies<Float> fs = qs.floats();
+        VectorSpecies<Byte> bs = qs.bytes();
+        int l = fs.length();
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int nb = cols >>> 5;
+        if (l == 16) {
+            // Chunks 4k..4k+3 are the two halves of block 2k, then of block 2k+1.
+            int b = 0;
+            for (; b + 2 <= nb; b += 2) {
+                long blk = base + 34L * b;
+                int xi = xo + 32 * b;
+                float d0 = QuantMatmulScalar.half(w, blk);
+                float d1 = QuantMatmulScalar.half(w, blk + 34);
+                a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+                a2 = load(w, blk + 36, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 32), a2);
+                a3 = load(w, blk + 52, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 48), a3);
+            }
+            if (b < nb) {
+                long blk = base + 34L * b;
+                int xi = xo + 32 * b;
+                float d0 = QuantMatmulScalar.half(w, blk);
+                a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+            }
+        } else {
+            // l == 8: chunks 4b..4b+3 are the four quarters of block b.
+            for (int b = 0; b < nb; b++) {
+                long blk = base + 34L * b;
+                int xi = xo + 32 * b;
+                float d = QuantMatmulScalar.half(w, blk);
+                a0 = load(w, blk + 2, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = load(w, blk + 10, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a1);
+                a2 = load(w, blk + 18, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a2);
+                a3 = load(w, blk + 26, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a3);
+            }
+        }
+        return QuantDot.finish(a0, a1, a2, a3, lanesTmp);
+    }
+
+    /** {@code lanes} int8 quants at byte {@code at}, widened to float. */
+    private static FloatVector load(MemorySegment w, long at, VectorSpecies<Float> fs, VectorSpecies<Byte> bs) {
+        return (FloatVector) ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2F, fs, 0);
     }
 
     @Override

@@ -45,11 +45,16 @@ final class QuantDot {
                 }
             }
         }
-        float s = sumLanes(a0.add(a1).add(a2.add(a3)), lanesTmp);
+        float s = finish(a0, a1, a2, a3, lanesTmp);
         for (; i < len; i++) {
             s = Math.fma(w[wo + i], x[xo + i], s);
         }
         return s;
+    }
+
+    /** The final step shared with the fused kernels: {@code (a0 + a1) + (a2 + a3)}, lanes in order. */
+    static float finish(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] lanesTmp) {
+        return sumLanes(a0.add(a1).add(a2.add(a3)), lanesTmp);
     }
 
     /** Lanes added first to last: a fixed order on every platform and in every compiler tier. */

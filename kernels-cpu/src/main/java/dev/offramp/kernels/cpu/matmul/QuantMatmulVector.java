@@ -70,6 +70,13 @@ public class QuantMatmulVector implements MatmulKernel {
             return;
         }
         Scratch s = scratch(cols);
+        if (n == 1 && fusedSupported()) {
+            // Decode (one token): no row buffer round trip; same operations in the same order as below.
+            for (int r = rowStart; r < rowEnd; r++) {
+                out[r] = fusedDot(w, r * rowBytes, cols, x, 0, s.lanes);
+            }
+            return;
+        }
         float[] row = s.row;
         for (int r = rowStart; r < rowEnd; r++) {
             decodeRow(w, r * rowBytes, cols, row);
@@ -77,6 +84,21 @@ public class QuantMatmulVector implements MatmulKernel {
                 out[t * outStride + r] = dot.dot(row, 0, x, t * xStride, cols, s.lanes);
             }
         }
+    }
+
+    /** Whether {@link #fusedDot} exists for this type and width. */
+    boolean fusedSupported() {
+        return false;
+    }
+
+    /**
+     * Dot product of one weight row with one token, decoding on the fly. Must return exactly
+     * {@code dot.dot(decoded row, x)}: the same dequantized values, fused into the same accumulators in
+     * the same order (chunk c of {@code lanes} values into accumulator c % 4, then {@link QuantDot}'s
+     * final sum). Batch-invariance tests compare it with the decoded path bit for bit.
+     */
+    float fusedDot(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+        throw new UnsupportedOperationException();
     }
 
     /**
