@@ -39,7 +39,17 @@ import java.util.Objects;
  */
 public final class GgufWriter {
 
-    private record Entry(String name, DType type, long[] shape, MemorySegment data) {
+    private record Entry(String name, DType type, long[] shape, MemorySegment data, TensorProducer producer) {
+    }
+
+    /**
+     * Produces one tensor's bytes while the file is written, so tensors that never exist in memory
+     * as a whole (synthetic weights, on-the-fly quantization) can be streamed into the file.
+     */
+    @FunctionalInterface
+    public interface TensorProducer {
+        /** Writes exactly the tensor's byte size (no padding) to {@code out}, in order. */
+        void writeTo(java.nio.channels.WritableByteChannel out) throws IOException;
     }
 
     private final Map<String, GgufValue> metadata = new LinkedHashMap<>();
@@ -101,7 +111,7 @@ public final class GgufWriter {
 
     /** Adds (or replaces, keeping its position) a tensor; its data is copied into the file at {@link #write}. */
     public GgufWriter addTensor(Tensor t) {
-        Entry e = new Entry(t.name(), t.type(), t.shape(), t.data());
+        Entry e = new Entry(t.name(), t.type(), t.shape(), t.data(), null);
         tensors.put(t.name(), e);
         return this;
     }
@@ -130,7 +140,18 @@ public final class GgufWriter {
             throw new IllegalArgumentException("tensor " + name + ": row length is not a multiple of " + type.blockSize());
         }
         type.bytesFor(n);
-        tensors.put(name, new Entry(name, type, shape.clone(), null));
+        tensors.put(name, new Entry(name, type, shape.clone(), null, null));
+        return this;
+    }
+
+    /**
+     * Adds a tensor whose bytes {@code producer} writes when {@link #write} reaches it (streamed:
+     * never held whole). A producer that writes a different byte count fails the write, naming the tensor.
+     */
+    public GgufWriter addTensor(String name, DType type, long[] shape, TensorProducer producer) {
+        Objects.requireNonNull(producer, "producer");
+        addZeroTensor(name, type, shape);
+        tensors.put(name, new Entry(name, type, shape.clone(), null, producer));
         return this;
     }
 
@@ -197,6 +218,8 @@ public final class GgufWriter {
         for (Entry e : tensors.values()) {
             if (e.data != null) {
                 MemorySegment.copy(e.data, 0, dst, pos, e.data.byteSize());
+            } else if (e.producer != null) {
+                produceInto(e, dst.asSlice(pos, bytesOf(e)));
             }
             pos += GgufParser.alignUp(bytesOf(e), align);
         }
@@ -213,6 +236,13 @@ public final class GgufWriter {
             if (e.data != null) {
                 ch.position(pos);
                 writeSegment(ch, e.data);
+            } else if (e.producer != null) {
+                ch.position(pos);
+                e.producer.writeTo(ch);
+                if (ch.position() - pos != bytes) {
+                    throw new IOException("tensor " + e.name + ": producer wrote " + (ch.position() - pos)
+                            + " bytes, its " + e.type + " shape needs " + bytes);
+                }
             }
             pos += GgufParser.alignUp(bytes, align);
         }
@@ -220,6 +250,40 @@ public final class GgufWriter {
             // trailing zero tensor or padding: extend the file (a hole where the file system allows)
             ch.position(pos - 1);
             writeFully(ch, ByteBuffer.wrap(new byte[1]));
+        }
+    }
+
+    private static void produceInto(Entry e, MemorySegment dst) {
+        long[] pos = {0};
+        java.nio.channels.WritableByteChannel sink = new java.nio.channels.WritableByteChannel() {
+            @Override
+            public int write(ByteBuffer src) {
+                int n = src.remaining();
+                if (pos[0] + n > dst.byteSize()) {
+                    throw new IllegalStateException("tensor " + e.name + ": producer wrote more than " + dst.byteSize() + " bytes");
+                }
+                MemorySegment.copy(MemorySegment.ofBuffer(src), 0, dst, pos[0], n);
+                src.position(src.limit());
+                pos[0] += n;
+                return n;
+            }
+
+            @Override
+            public boolean isOpen() {
+                return true;
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+        try {
+            e.producer.writeTo(sink);
+        } catch (IOException x) {
+            throw new java.io.UncheckedIOException(x);
+        }
+        if (pos[0] != dst.byteSize()) {
+            throw new IllegalStateException("tensor " + e.name + ": producer wrote " + pos[0] + " bytes, needs " + dst.byteSize());
         }
     }
 
