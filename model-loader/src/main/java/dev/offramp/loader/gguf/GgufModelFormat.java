@@ -3,6 +3,8 @@ package dev.offramp.loader.gguf;
 import dev.offramp.core.model.ModelConfig;
 import dev.offramp.core.model.ModelFormat;
 import dev.offramp.core.model.ModelSource;
+import dev.offramp.core.tokenizer.Tokenizer;
+import dev.offramp.loader.tokenizer.GgufTokenizers;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -39,17 +41,34 @@ public final class GgufModelFormat implements ModelFormat {
         }
     }
 
+    /**
+     * Opens the model; its tokenizer comes from the file's own {@code tokenizer.*} metadata, or from
+     * {@code tokenizerOverride} (another GGUF file) when given. A malformed vocabulary is a
+     * {@link dev.offramp.loader.tokenizer.TokenizerFormatException} naming the file and key.
+     */
     @Override
     public ModelSource open(Path path, Path tokenizerOverride) throws IOException {
         GgufFile gguf = GgufFile.open(path);
         try {
             ModelConfig config = GgufModelConfigs.from(gguf);
-            // TODO(T): build the Tokenizer from the GGUF vocabulary (or tokenizerOverride) once
-            // dev.offramp.loader.tokenizer has its GGUF loader.
-            return new GgufModelSource(path, gguf, config, null);
+            Tokenizer tokenizer = tokenizerOverride == null ? GgufTokenizers.find(gguf).orElse(null)
+                    : overrideTokenizer(tokenizerOverride);
+            return new GgufModelSource(path, gguf, config, tokenizer);
         } catch (IOException | RuntimeException e) {
             gguf.close();
             throw e;
+        }
+    }
+
+    private Tokenizer overrideTokenizer(Path file) throws IOException {
+        if (!accepts(file)) {
+            // TODO: tokenizer.json / tokenizer.model overrides, once dev.offramp.loader.tokenizer reads them
+            throw new IOException(file + ": tokenizer override must be a GGUF file (tokenizer.json and "
+                    + "tokenizer.model overrides are not supported for GGUF models yet)");
+        }
+        try (GgufFile vocab = GgufFile.open(file)) {
+            return GgufTokenizers.find(vocab).orElseThrow(() -> new GgufFormatException(file.toString(),
+                    "metadata 'tokenizer.ggml.model'", "the tokenizer override has no vocabulary"));
         }
     }
 }

@@ -6,12 +6,14 @@ import dev.offramp.core.model.ModelSource;
 import dev.offramp.core.model.RopeScaling;
 import dev.offramp.core.model.RopeStyle;
 import dev.offramp.core.testing.Fixtures;
+import dev.offramp.core.tokenizer.Tokenizer;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
 import java.util.ServiceLoader;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class GgufModelFormatTest {
 
@@ -34,7 +36,22 @@ class GgufModelFormatTest {
             assertThat(m.tensors()).containsKey("blk.4.ffn_down.weight");
             assertThat(m.metadata()).containsEntry("general.architecture", "llama");
             assertThat(m.path()).isEqualTo(p);
+            Tokenizer tok = m.tokenizer().orElseThrow();
+            assertThat(tok.vocabSize()).isEqualTo(512);
+            assertThat(tok.bos()).isEqualTo(1);
+            // llama.cpp's tokenization of this prompt with this vocabulary (shared notes, toolchain.md)
+            assertThat(tok.encode("Once upon a time", false, false)).containsExactly(403, 407, 261, 378);
         }
+    }
+
+    @Test
+    void tokenizerOverrideFromAnotherGguf() throws Exception {
+        try (ModelSource m = new GgufModelFormat().open(Fixtures.model("stories260K.gguf"),
+                Fixtures.model("llama.cpp-vocab/ggml-vocab-llama-spm.gguf"))) {
+            assertThat(m.tokenizer().orElseThrow().vocabSize()).isEqualTo(32000);
+        }
+        assertThatThrownBy(() -> new GgufModelFormat().open(Fixtures.model("stories260K.gguf"), Fixtures.model("README.md")))
+                .isInstanceOf(java.io.IOException.class).hasMessageContaining("README.md");
     }
 
     @Test
