@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 GenerateCommand.class,
+                SynthCommand.class,
         })
 public final class OfframpCli implements Runnable {
 
