@@ -68,4 +68,75 @@ class GgufModelFormatTest {
             assertThat(c.vocabSize()).isEqualTo(512);
         }
     }
+
+    /** A tiny synthetic model of {@code arch} with optional q/k/v biases and extra metadata. */
+    private static byte[] tiny(String arch, boolean qkvBias, boolean tied, java.util.Map<String, GgufValue> extra) {
+        GgufWriter w = GgufWriter.create()
+                .put("general.architecture", GgufValue.string(arch))
+                .put(arch + ".embedding_length", GgufValue.uint32(64))
+                .put(arch + ".block_count", GgufValue.uint32(1))
+                .put(arch + ".attention.head_count", GgufValue.uint32(4))
+                .put(arch + ".attention.head_count_kv", GgufValue.uint32(2))
+                .put(arch + ".feed_forward_length", GgufValue.uint32(96))
+                .put(arch + ".context_length", GgufValue.uint32(4096))
+                .put(arch + ".attention.layer_norm_rms_epsilon", GgufValue.float32(1e-6f))
+                .put(arch + ".rope.freq_base", GgufValue.float32(1_000_000f))
+                .putAll(extra)
+                .addZeroTensor("token_embd.weight", dev.offramp.core.tensor.DType.F32, new long[] {100, 64});
+        if (!tied) {
+            w.addZeroTensor("output.weight", dev.offramp.core.tensor.DType.F32, new long[] {100, 64});
+        }
+        if (qkvBias) {
+            w.addZeroTensor("blk.0.attn_q.bias", dev.offramp.core.tensor.DType.F32, new long[] {64});
+            w.addZeroTensor("blk.0.attn_k.bias", dev.offramp.core.tensor.DType.F32, new long[] {32});
+            w.addZeroTensor("blk.0.attn_v.bias", dev.offramp.core.tensor.DType.F32, new long[] {32});
+        }
+        return w.toBytes();
+    }
+
+    @Test
+    void qwen2IsNeoxWithQkvBiases() throws Exception {
+        try (GgufFile g = GgufFile.open(tiny("qwen2", true, true, java.util.Map.of()), "qwen2.gguf")) {
+            ModelConfig c = GgufModelConfigs.from(g);
+            assertThat(c).isEqualTo(new ModelConfig("qwen2", 100, 64, 1, 4, 2, 16, 96, 4096, 1e-6f, 1_000_000f, 16,
+                    RopeStyle.NEOX, RopeScaling.NONE, true, true, false, false));
+        }
+    }
+
+    @Test
+    void mistralIsNormalRopeAndKeysOverrideDefaults() throws Exception {
+        var extra = java.util.Map.of("mistral.attention.key_length", GgufValue.uint32(32),
+                "mistral.rope.dimension_count", GgufValue.uint32(16),
+                "mistral.rope.scaling.type", GgufValue.string("linear"),
+                "mistral.rope.scaling.factor", GgufValue.float32(4f));
+        try (GgufFile g = GgufFile.open(tiny("mistral", false, false, extra), "mistral.gguf")) {
+            ModelConfig c = GgufModelConfigs.from(g);
+            assertThat(c.ropeStyle()).isEqualTo(RopeStyle.NORMAL);
+            assertThat(c.headDim()).isEqualTo(32);
+            assertThat(c.qDim()).isEqualTo(128);
+            assertThat(c.ropeDim()).isEqualTo(16);
+            assertThat(c.ropeScaling()).isEqualTo(new RopeScaling.Linear(4f));
+            assertThat(c.tiedEmbeddings()).isFalse();
+            assertThat(c.attentionBias()).isFalse();
+        }
+    }
+
+    @Test
+    void unsupportedOrIncompleteMetadataIsNamed() throws Exception {
+        try (GgufFile g = GgufFile.open(tiny("llama", false, true,
+                java.util.Map.of("llama.rope.scaling.type", GgufValue.string("yarn"))), "yarn.gguf")) {
+            assertThatThrownBy(() -> GgufModelConfigs.from(g)).isInstanceOf(GgufFormatException.class)
+                    .hasMessageContaining("yarn.gguf").hasMessageContaining("llama.rope.scaling.type").hasMessageContaining("yarn");
+        }
+        try (GgufFile g = GgufFile.open(tiny("gemma", false, true, java.util.Map.of()), "gemma.gguf")) {
+            assertThatThrownBy(() -> GgufModelConfigs.from(g)).isInstanceOf(GgufFormatException.class)
+                    .hasMessageContaining("gemma.gguf").hasMessageContaining("'gemma' is not supported");
+        }
+        byte[] noCtx = GgufWriter.create().put("general.architecture", GgufValue.string("llama"))
+                .put("llama.embedding_length", GgufValue.uint32(64)).toBytes();
+        try (GgufFile g = GgufFile.open(noCtx, "partial.gguf")) {
+            assertThatThrownBy(() -> GgufModelConfigs.from(g)).isInstanceOf(GgufFormatException.class)
+                    .hasMessageContaining("partial.gguf").hasMessageContaining("llama.block_count").hasMessageContaining("missing");
+        }
+    }
 }
