@@ -33,7 +33,7 @@ class GenerateCommandTest {
                 "--prompt", "Once upon a time", "-n", "100", "--threads", "2");
         assertThat(r.rc()).as(r.err()).isZero();
         String story = r.out().stripTrailing();
-        assertThat(story.length()).isGreaterThan(300);
+        assertThat(story.length()).isGreaterThan(200);
         assertThat(golden).startsWith(story);
         assertThat(r.err()).contains("prompt: 5 tokens").contains("generation: 100 tokens").contains("tokens/s");
     }
