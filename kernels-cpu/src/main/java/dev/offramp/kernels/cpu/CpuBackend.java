@@ -59,7 +59,7 @@ public final class CpuBackend implements Backend {
             VectorAvailability.warnScalarFallback();
             kernels = new ScalarKernelSet();
         } else {
-            kernels = new VectorKernelSet(width.bits());
+            kernels = VectorKernelSet.create(width.bits());
         }
         ops = kernels.ops();
         pool = new WorkerPool(n);
@@ -83,7 +83,7 @@ public final class CpuBackend implements Backend {
 
     /** True when the Vector API kernels are in use. */
     public boolean vectorized() {
-        return kernels instanceof VectorKernelSet;
+        return kernels.vectorized();
     }
 
     @Override

@@ -15,4 +15,6 @@ interface KernelSet {
     MatmulKernel matmul(DType type);
 
     String describe();
+
+    boolean vectorized();
 }

@@ -21,6 +21,11 @@ final class ScalarKernelSet implements KernelSet {
     }
 
     @Override
+    public boolean vectorized() {
+        return false;
+    }
+
+    @Override
     public String describe() {
         return "scalar kernels";
     }
