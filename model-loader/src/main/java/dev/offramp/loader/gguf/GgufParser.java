@@ -44,12 +44,34 @@ final class GgufParser {
     private final long size;
     private final int shard;
     private long pos;
+    /**
+     * Heap the parsed metadata and tensor infos may take. Counts are already bounded by the file
+     * size, but a corrupt count in a multi-GB file could still ask for more heap than there is
+     * (Java objects are larger than their file encoding), so parsing stops with a clear error first.
+     */
+    private long heapBudget;
 
     private GgufParser(MemorySegment seg, String file, int shard) {
         this.seg = seg;
         this.file = file;
         this.size = seg.byteSize();
         this.shard = shard;
+        this.heapBudget = Math.max(16L << 20, Runtime.getRuntime().maxMemory() / 2);
+    }
+
+    /** Test hook: parse with a given heap budget. */
+    static Parsed parse(MemorySegment seg, String file, int shard, long heapBudget) throws GgufFormatException {
+        GgufParser p = new GgufParser(seg, file, shard);
+        p.heapBudget = heapBudget;
+        return p.parse();
+    }
+
+    private void charge(long bytes, String field) throws GgufFormatException {
+        heapBudget -= bytes;
+        if (heapBudget < 0) {
+            throw new GgufFormatException(file, field, "the metadata and tensor infos would need more than half of "
+                    + "the Java heap: counts or lengths are corrupt (or run with a larger -Xmx)");
+        }
     }
 
     static Parsed parse(MemorySegment seg, String file, int shard) throws GgufFormatException {
@@ -84,6 +106,7 @@ final class GgufParser {
 
         Map<String, GgufValue> kv = new LinkedHashMap<>();
         for (long i = 0; i < kvCount; i++) {
+            charge(64, "metadata_kv_count"); // value object and map entry
             String key = string("metadata key #" + i);
             int typeId = u32("metadata '" + key + "' type");
             GgufValueType type = GgufValueType.fromId(typeId).orElseThrow(() -> new GgufFormatException(file,
@@ -109,9 +132,10 @@ final class GgufParser {
             alignment = (int) a;
         }
 
-        List<GgufTensorInfo> infos = new ArrayList<>((int) tensorCount);
+        List<GgufTensorInfo> infos = new ArrayList<>((int) Math.min(tensorCount, 4096));
         Map<String, GgufTensorInfo> byName = new HashMap<>();
         for (long i = 0; i < tensorCount; i++) {
+            charge(256, "tensor_count"); // info record, Tensor view, map entries
             GgufTensorInfo info = tensorInfo(i, alignment);
             if (byName.putIfAbsent(info.name(), info) != null) {
                 throw new GgufFormatException(file, "tensor '" + info.name() + "'", "name appears twice");
@@ -240,6 +264,14 @@ final class GgufParser {
             throw new GgufFormatException(file, field + " array length", count + " elements: too many for one array");
         }
         int n = (int) count;
+        long elementHeap = switch (et) {
+            case STRING, ARRAY -> 8; // the reference; the element itself is charged as it is read
+            case UINT16, INT16 -> 2;
+            case UINT32, INT32, FLOAT32 -> 4;
+            case UINT64, INT64, FLOAT64 -> 8;
+            default -> 1;
+        };
+        charge(32 + elementHeap * n, field + " array length");
         Object values = switch (et) {
             case UINT8, INT8 -> {
                 byte[] a = new byte[n];
@@ -316,6 +348,10 @@ final class GgufParser {
         if (len > Integer.MAX_VALUE - 8) {
             throw new GgufFormatException(file, field, "string length " + len + " is too large");
         }
+        if (len == 0) {
+            return "";
+        }
+        charge(48 + 2 * len, field);
         byte[] b = new byte[(int) len];
         MemorySegment.copy(seg, ValueLayout.JAVA_BYTE, advance(len, field), b, 0, (int) len);
         return new String(b, StandardCharsets.UTF_8);

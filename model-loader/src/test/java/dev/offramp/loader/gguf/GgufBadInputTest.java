@@ -215,4 +215,17 @@ class GgufBadInputTest {
         assertThatThrownBy(() -> GgufFile.open(odd)).isInstanceOf(GgufFormatException.class)
                 .hasMessageContaining("odd.gguf").hasMessageContaining("split.count");
     }
+
+    @Test
+    void metadataThatWouldExhaustTheHeapIsRefused() throws Exception {
+        String[] many = new String[10_000];
+        java.util.Arrays.fill(many, "token");
+        byte[] b = GgufWriter.create().put("tokenizer.ggml.tokens", GgufValue.array(GgufArray.ofStrings(many))).toBytes();
+        MemorySegment seg = MemorySegment.ofArray(b);
+        assertThat(GgufParser.parse(seg, "big.gguf", 0, 10L << 20).metadata().getStringArray("tokenizer.ggml.tokens"))
+                .hasSize(10_000);
+        assertThatThrownBy(() -> GgufParser.parse(seg, "big.gguf", 0, 100_000))
+                .isInstanceOf(GgufFormatException.class)
+                .hasMessageContaining("big.gguf").hasMessageContaining("tokenizer.ggml.tokens").hasMessageContaining("heap");
+    }
 }
