@@ -121,18 +121,68 @@ public final class Sampler {
             keys = new long[vocab];
             probs = new float[vocab];
         }
-        for (int i = 0; i < vocab; i++) {
-            keys[i] = key(logits[offset + i], i);
-        }
         int k = settings.topK() > 0 ? Math.min(settings.topK(), vocab) : vocab;
-        Arrays.sort(keys, 0, vocab);
-        // ascending -> descending: the k largest end up at the front
-        for (int i = 0; i < vocab / 2; i++) {
+        if (k <= vocab / 8) {
+            // Heap selection: O(V log k) instead of sorting a 100k+ vocabulary for every token.
+            int size = 0;
+            for (int i = 0; i < vocab; i++) {
+                long key = key(logits[offset + i], i);
+                if (size < k) {
+                    keys[size] = key;
+                    siftUp(size++);
+                } else if (key > keys[0]) {
+                    keys[0] = key;
+                    siftDown(k);
+                }
+            }
+            Arrays.sort(keys, 0, k);
+        } else {
+            for (int i = 0; i < vocab; i++) {
+                keys[i] = key(logits[offset + i], i);
+            }
+            Arrays.sort(keys, 0, vocab);
+            System.arraycopy(keys, vocab - k, keys, 0, k);
+        }
+        // ascending -> descending
+        for (int i = 0, j = k - 1; i < j; i++, j--) {
             long t = keys[i];
-            keys[i] = keys[vocab - 1 - i];
-            keys[vocab - 1 - i] = t;
+            keys[i] = keys[j];
+            keys[j] = t;
         }
         return k;
+    }
+
+    private void siftUp(int i) {
+        long x = keys[i];
+        while (i > 0) {
+            int parent = (i - 1) >>> 1;
+            if (keys[parent] <= x) {
+                break;
+            }
+            keys[i] = keys[parent];
+            i = parent;
+        }
+        keys[i] = x;
+    }
+
+    private void siftDown(int size) {
+        long x = keys[0];
+        int i = 0;
+        while (true) {
+            int c = 2 * i + 1;
+            if (c >= size) {
+                break;
+            }
+            if (c + 1 < size && keys[c + 1] < keys[c]) {
+                c++;
+            }
+            if (keys[c] >= x) {
+                break;
+            }
+            keys[i] = keys[c];
+            i = c;
+        }
+        keys[i] = x;
     }
 
     private int topP(int n, float maxLogit) {

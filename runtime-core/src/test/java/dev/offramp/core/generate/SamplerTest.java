@@ -87,4 +87,29 @@ class SamplerTest {
         assertThatThrownBy(() -> SamplerSettings.defaults().withRepeatPenalty(0, 64)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> SamplerSettings.defaults().withTemperature(Float.NaN)).isInstanceOf(IllegalArgumentException.class);
     }
+
+    @Test
+    void heapAndSortTopKKeepTheSameCandidates() {
+        float[] base = logits(5, 1000);
+        base[17] = base[18] = 50f; // a tie: the lower id must come first in both paths
+        for (int k : new int[] {1, 2, 7, 100, 125, 126, 500, 0}) {
+            SamplerSettings set = SamplerSettings.defaults().withTopK(k).withTopP(1f).withMinP(0f).withTemperature(1f).withSeed(3);
+            Sampler s = new Sampler(set, 1000);
+            int kk = k == 0 ? 1000 : k;
+            java.util.Set<Integer> seen = new java.util.HashSet<>();
+            for (int i = 0; i < 300; i++) {
+                seen.add(s.sample(base.clone(), 0, new int[0], 0));
+            }
+            Integer[] order = new Integer[1000];
+            for (int i = 0; i < 1000; i++) {
+                order[i] = i;
+            }
+            java.util.Arrays.sort(order, (a, b) -> base[a] != base[b] ? Float.compare(base[b], base[a]) : Integer.compare(a, b));
+            java.util.Set<Integer> allowed = new java.util.HashSet<>(java.util.Arrays.asList(order).subList(0, kk));
+            assertThat(allowed).containsAll(seen);
+            if (k == 1) {
+                assertThat(seen).containsExactly(17);
+            }
+        }
+    }
 }
