@@ -111,6 +111,7 @@ public final class GgufWriter {
 
     /** Adds (or replaces, keeping its position) a tensor; its data is copied into the file at {@link #write}. */
     public GgufWriter addTensor(Tensor t) {
+        checkTensor(t.name(), t.type());
         Entry e = new Entry(t.name(), t.type(), t.shape(), t.data(), null);
         tensors.put(t.name(), e);
         return this;
@@ -126,9 +127,7 @@ public final class GgufWriter {
      * (sparse on file systems that support it), so huge synthetic tensors cost no memory or I/O.
      */
     public GgufWriter addZeroTensor(String name, DType type, long[] shape) {
-        if (type.ggmlId() < 0) {
-            throw new IllegalArgumentException("tensor " + name + ": " + type + " is not a ggml type");
-        }
+        checkTensor(name, type);
         long n = 1;
         for (long d : shape) {
             if (d < 0) {
@@ -158,6 +157,19 @@ public final class GgufWriter {
     public GgufWriter removeTensor(String name) {
         tensors.remove(name);
         return this;
+    }
+
+    /** ggml's GGML_MAX_NAME is 64 bytes including the terminating NUL: llama.cpp refuses longer names. */
+    static final int MAX_NAME_BYTES = 63;
+
+    private static void checkTensor(String name, DType type) {
+        if (type.ggmlId() < 0) {
+            throw new IllegalArgumentException("tensor " + name + ": " + type + " is not a ggml type; GGUF cannot store it");
+        }
+        if (name.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > MAX_NAME_BYTES) {
+            throw new IllegalArgumentException("tensor name '" + name + "' is longer than " + MAX_NAME_BYTES
+                    + " bytes; llama.cpp could not load the file");
+        }
     }
 
     private static void checkAlignment(GgufValue v) {

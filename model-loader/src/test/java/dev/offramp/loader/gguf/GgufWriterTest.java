@@ -142,4 +142,14 @@ class GgufWriterTest {
                 .hasMessageContaining("UINT32");
         assertThat(Map.of()).isEmpty();
     }
+
+    @Test
+    void rejectsWhatGgufOrLlamaCppCannotHold() {
+        assertThatThrownBy(() -> GgufWriter.create().addTensor("x", DType.F8_E4M3, new long[] {4}, MemorySegment.ofArray(new byte[4])))
+                .hasMessageContaining("not a ggml type");
+        String longName = "exit." + "x".repeat(60) + ".weight";
+        assertThatThrownBy(() -> GgufWriter.create().addZeroTensor(longName, DType.F32, new long[] {4}))
+                .hasMessageContaining(longName).hasMessageContaining("63 bytes");
+        GgufWriter.create().addZeroTensor("n".repeat(63), DType.F32, new long[] {4});
+    }
 }
