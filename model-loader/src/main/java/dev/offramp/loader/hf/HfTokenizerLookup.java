@@ -1,19 +1,25 @@
 package dev.offramp.loader.hf;
 
 import dev.offramp.core.tokenizer.Tokenizer;
+import dev.offramp.loader.gguf.GgufFile;
+import dev.offramp.loader.tokenizer.GgufTokenizers;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Optional;
 
 /**
  * Finds the tokenizer for an HF folder: the override file if given, else {@code tokenizer.json} or
- * {@code tokenizer.model} in the folder.
+ * {@code tokenizer.model} in the folder. A GGUF override lends its {@code tokenizer.*} metadata
+ * (how the HF copies of the stories models get their SentencePiece vocabulary).
  */
 final class HfTokenizerLookup {
 
     private static final System.Logger LOG = System.getLogger(HfTokenizerLookup.class.getName());
+    private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};
 
     private HfTokenizerLookup() {
     }
@@ -34,9 +40,26 @@ final class HfTokenizerLookup {
         if (!Files.isRegularFile(file)) {
             throw new HfFormatException(file, "tokenizer file not found");
         }
-        // The tokenizer loaders (dev.offramp.loader.tokenizer) are not wired in yet; the model loads
-        // without one and generation reports the missing tokenizer.
-        LOG.log(System.Logger.Level.WARNING, file + ": tokenizer files are not read yet; loading without a tokenizer");
+        if (isGguf(file)) {
+            try (GgufFile gguf = GgufFile.open(file)) {
+                Optional<Tokenizer> tok = GgufTokenizers.find(gguf);
+                if (tok.isEmpty()) {
+                    throw new HfFormatException(file, "GGUF given as tokenizer has no tokenizer.ggml.model vocabulary");
+                }
+                return tok;
+            } catch (RuntimeException e) {
+                throw new HfFormatException(file, "tokenizer: " + e.getMessage(), e);
+            }
+        }
+        // tokenizer.json / tokenizer.model readers are not wired in yet; the model loads without a
+        // tokenizer and generation reports that it needs one.
+        LOG.log(System.Logger.Level.WARNING, file + ": this tokenizer format is not read yet; loading without a tokenizer");
         return Optional.empty();
+    }
+
+    private static boolean isGguf(Path file) throws IOException {
+        try (InputStream in = Files.newInputStream(file)) {
+            return Arrays.equals(in.readNBytes(4), GGUF_MAGIC);
+        }
     }
 }
