@@ -132,4 +132,23 @@ class SessionTest {
         }
         assertThat(results).hasSize(4).allSatisfy(r -> assertThat(r).isEqualTo(ref.tokens()));
     }
+
+    @Test
+    void longPromptWithLargeVocabularyAllocatesPerChunkNotPerPrompt() {
+        ModelConfig c = new ModelConfig("llama", 128_256, 16, 1, 4, 2, 4, 24, 8192, 1e-5f, 5e5f, 4,
+                dev.offramp.core.model.RopeStyle.NORMAL, dev.offramp.core.model.RopeScaling.NONE, true, false, false, false);
+        ScalarTestBackend be = new ScalarTestBackend();
+        Generator g = Generator.of(LlamaModel.bind(c, SyntheticModels.weights(c, 2), be), null);
+        int[] prompt = new int[1500];
+        for (int i = 0; i < prompt.length; i++) {
+            prompt[i] = (i * 7919) % c.vocabSize();
+        }
+        try (Session s = g.newSession(SessionOptions.defaults().withContextLength(4096).withPrefillChunk(128))) {
+            Generation r = s.generate(prompt, GenerateOptions.greedy(2), null);
+            assertThat(r.tokens()).hasSize(2);
+        }
+        // KV 2 * 4096 * 8 + activations 128 x (16..24) + one logits row of 128k; logits for every prompt
+        // row would be 1500 * 128256 = 192M floats.
+        assertThat(be.allocatedFloats()).isLessThan(1_000_000L);
+    }
 }

@@ -51,13 +51,22 @@ public final class ScalarTestBackend implements Backend {
         return new W(tensor);
     }
 
+    private final java.util.concurrent.atomic.AtomicLong allocatedFloats = new java.util.concurrent.atomic.AtomicLong();
+
+    /** Floats allocated so far for activations and KV caches (to test that memory does not scale with the prompt). */
+    public long allocatedFloats() {
+        return allocatedFloats.get();
+    }
+
     @Override
     public Activations allocate(int rows, int cols) {
+        allocatedFloats.addAndGet((long) rows * cols);
         return new A(rows, cols, new float[rows * cols]);
     }
 
     @Override
     public KvCache allocateKvCache(int layers, int capacity, int kvDim, DType dtype) {
+        allocatedFloats.addAndGet(2L * layers * capacity * kvDim);
         return new Kv(layers, capacity, kvDim, dtype, new float[layers][capacity * kvDim], new float[layers][capacity * kvDim]);
     }
 
