@@ -217,8 +217,8 @@ public final class ModelInspector {
             line(sb, "config", String.format(Locale.ROOT,
                     "vocab %d, dim %d, layers %d, heads %d (kv %d, head dim %d), ffn %d, context %d",
                     c.vocabSize(), c.dim(), c.layers(), c.heads(), c.kvHeads(), c.headDim(), c.ffnDim(), c.contextLength()));
-            line(sb, "", String.format(Locale.ROOT, "norm eps %g, rope %s theta %s dim %d, scaling %s",
-                    c.normEps(), c.ropeStyle(), trim(c.ropeTheta()), c.ropeDim(), scalingText(c.ropeScaling())));
+            line(sb, "", String.format(Locale.ROOT, "norm eps %s, rope %s theta %s dim %d, scaling %s",
+                    Float.toString(c.normEps()), c.ropeStyle(), trim(c.ropeTheta()), c.ropeDim(), scalingText(c.ropeScaling())));
             List<String> bias = new ArrayList<>();
             if (c.attentionBias()) {
                 bias.add("qkv");
