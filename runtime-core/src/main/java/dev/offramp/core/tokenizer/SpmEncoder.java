@@ -10,6 +10,8 @@ package dev.offramp.core.tokenizer;
 final class SpmEncoder {
     private final Vocabulary vocab;
     private final int[] byteTokens;
+    /** No piece has a {@code ▁} right after another character, so no merge can cross into a {@code ▁}. */
+    private final boolean cutBeforeSpace;
 
     SpmEncoder(Vocabulary vocab, int unk) {
         this.vocab = vocab;
@@ -22,6 +24,17 @@ final class SpmEncoder {
             // llama.cpp throws here (vocabulary without byte pieces); we fall back to <unk>
             byteTokens[b] = id >= 0 ? id : unk;
         }
+        boolean cut = true;
+        for (int id = 0; id < vocab.size() && cut; id++) {
+            String p = vocab.piece(id);
+            for (int i = 1; i < p.length(); i++) {
+                if (p.charAt(i) == '\u2581' && p.charAt(i - 1) != '\u2581') {
+                    cut = false;
+                    break;
+                }
+            }
+        }
+        this.cutBeforeSpace = cut;
     }
 
     /** Priority for the min-heap: a higher score must come first. */
@@ -47,12 +60,43 @@ final class SpmEncoder {
         }
         int[] prev = new int[n];
         int[] next = new int[n];
-        for (int i = 0; i < n; i++) {
-            prev[i] = i - 1;
-            next[i] = i + 1 < n ? i + 1 : -1;
-        }
         MergeQueue q = new MergeQueue();
-        for (int i = 1; i < n; i++) {
+        // Merging is independent on either side of a cut no vocabulary piece can span (see
+        // cutBeforeSpace), so long texts are merged segment by segment: same result, small heaps.
+        int segStart = 0;
+        for (int i = 1; i <= n; i++) {
+            if (i == n || (cutBeforeSpace && isSpace(text, start[i], size[i])
+                    && !isSpace(text, start[i - 1], size[i - 1]) && isCompleteChar(text, start[i - 1], size[i - 1]))) {
+                mergeRange(q, text, start, size, prev, next, segStart, i, out);
+                segStart = i;
+            }
+        }
+    }
+
+    private static boolean isSpace(byte[] t, int s, int len) {
+        return len == 3 && t[s] == (byte) 0xE2 && t[s + 1] == (byte) 0x96 && t[s + 2] == (byte) 0x81;
+    }
+
+    private static boolean isCompleteChar(byte[] t, int s, int len) {
+        if (Utf8.sequenceLength(t[s]) != len || ((t[s] & 0xC0) == 0x80)) {
+            return false;
+        }
+        for (int i = 1; i < len; i++) {
+            if ((t[s + i] & 0xC0) != 0x80) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private void mergeRange(MergeQueue q, byte[] text, int[] start, int[] size, int[] prev, int[] next,
+                            int lo, int hi, IntList out) {
+        for (int i = lo; i < hi; i++) {
+            prev[i] = i - 1 >= lo ? i - 1 : -1;
+            next[i] = i + 1 < hi ? i + 1 : -1;
+        }
+        q.clear();
+        for (int i = lo + 1; i < hi; i++) {
             tryAdd(q, text, start, size, i - 1, i);
         }
         while (!q.isEmpty()) {
@@ -71,7 +115,7 @@ final class SpmEncoder {
             tryAdd(q, text, start, size, prev[l], l);
             tryAdd(q, text, start, size, l, next[l]);
         }
-        for (int i = 0; i != -1; i = next[i]) {
+        for (int i = lo; i != -1; i = next[i]) {
             int id = vocab.id(text, start[i], size[i]);
             if (id >= 0) {
                 out.add(id);

@@ -49,7 +49,30 @@ final class TextSplitter {
             "\\$\\+<-=>\\^`\\|",
     };
 
-    private sealed interface Step permits Gpt2Step, Llama3Step, RegexStep, TrailingSpaceStep {
+    private sealed interface Step permits Gpt2Step, Llama3Step, RegexStep, TrailingSpaceStep, ClassRunStep {
+    }
+
+    /**
+     * {@code [C]+} or {@code \s?[C]+} for a plain class C of characters and ranges: Java's regex
+     * engine tests a class with dozens of ranges as a chain of predicates per character, which made
+     * DeepSeek's letter class the slowest part of encoding; a sorted range table answers in O(log n).
+     */
+    private record ClassRunStep(int[] ranges, boolean optionalSpace) implements Step {
+        boolean contains(int cp) {
+            int lo = 0;
+            int hi = ranges.length / 2 - 1;
+            while (lo <= hi) {
+                int mid = (lo + hi) >>> 1;
+                if (cp < ranges[2 * mid]) {
+                    hi = mid - 1;
+                } else if (cp > ranges[2 * mid + 1]) {
+                    lo = mid + 1;
+                } else {
+                    return true;
+                }
+            }
+            return false;
+        }
     }
 
     private record Gpt2Step() implements Step {
@@ -84,6 +107,8 @@ final class TextSplitter {
                 steps.add(new Llama3Step());
             } else if (rx.equals("\\s+$")) {
                 steps.add(new TrailingSpaceStep());
+            } else if (!usesCategories(rx) && classRun(rx) != null) {
+                steps.add(classRun(rx));
             } else if (usesCategories(rx)) {
                 steps.add(new RegexStep(Pattern.compile(collapse(rx)), true));
             } else {
@@ -91,6 +116,108 @@ final class TextSplitter {
             }
         }
         return new TextSplitter(steps);
+    }
+
+    /** Parses {@code [...]+} / {@code \\s?[...]+} with literal characters, {@code \\x{H}} escapes and ranges; null otherwise. */
+    static ClassRunStep classRun(String rx) {
+        boolean space = rx.startsWith("\\s?");
+        String body = space ? rx.substring(3) : rx;
+        if (!body.startsWith("[") || !body.endsWith("]+") || body.startsWith("[^")) {
+            return null;
+        }
+        body = body.substring(1, body.length() - 2);
+        java.util.List<Integer> cps = new java.util.ArrayList<>();
+        java.util.List<Boolean> dash = new java.util.ArrayList<>();
+        for (int i = 0; i < body.length(); ) {
+            int cp;
+            boolean isDash = false;
+            if (body.startsWith("\\x{", i)) {
+                int close = body.indexOf('}', i);
+                if (close < 0) {
+                    return null;
+                }
+                cp = Integer.parseInt(body.substring(i + 3, close), 16);
+                i = close + 1;
+            } else if (body.charAt(i) == '\\' || body.charAt(i) == '[' || body.charAt(i) == ']' || body.charAt(i) == '&') {
+                return null; // escapes and nested classes: leave to the regex engine
+            } else {
+                cp = body.codePointAt(i);
+                isDash = cp == '-';
+                i += Character.charCount(cp);
+            }
+            cps.add(cp);
+            dash.add(isDash);
+        }
+        java.util.List<int[]> ranges = new java.util.ArrayList<>();
+        for (int i = 0; i < cps.size(); i++) {
+            if (i + 2 < cps.size() && dash.get(i + 1)) {
+                if (cps.get(i) > cps.get(i + 2)) {
+                    return null;
+                }
+                ranges.add(new int[]{cps.get(i), cps.get(i + 2)});
+                i += 2;
+            } else {
+                ranges.add(new int[]{cps.get(i), cps.get(i)});
+            }
+        }
+        ranges.sort((a, b) -> Integer.compare(a[0], b[0]));
+        java.util.List<int[]> merged = new java.util.ArrayList<>();
+        for (int[] r : ranges) {
+            if (!merged.isEmpty() && r[0] <= merged.getLast()[1] + 1) {
+                merged.getLast()[1] = Math.max(merged.getLast()[1], r[1]);
+            } else {
+                merged.add(r.clone());
+            }
+        }
+        int[] flat = new int[merged.size() * 2];
+        for (int i = 0; i < merged.size(); i++) {
+            flat[2 * i] = merged.get(i)[0];
+            flat[2 * i + 1] = merged.get(i)[1];
+        }
+        return new ClassRunStep(flat, space);
+    }
+
+    private static void classRun(ClassRunStep step, int[] cps, IntList in, IntList out) {
+        int start = 0;
+        for (int k = 0; k < in.size(); k++) {
+            int end = start + in.get(k);
+            int prev = start;
+            int p = start;
+            while (p < end) {
+                int ms = -1;
+                int runFrom = -1;
+                if (step.optionalSpace() && UnicodeFlags.isWhitespace(cps[p]) && p + 1 < end && step.contains(plain(cps[p + 1]))) {
+                    ms = p;
+                    runFrom = p + 1;
+                } else if (step.contains(plain(cps[p]))) {
+                    ms = p;
+                    runFrom = p;
+                }
+                if (ms < 0) {
+                    p++;
+                    continue;
+                }
+                int e = runFrom;
+                while (e < end && step.contains(plain(cps[e]))) {
+                    e++;
+                }
+                if (ms > prev) {
+                    out.add(ms - prev);
+                }
+                out.add(e - ms);
+                prev = e;
+                p = e;
+            }
+            if (prev < end) {
+                out.add(end - prev);
+            }
+            start = end;
+        }
+    }
+
+    /** The code point as llama.cpp's wide-string regex sees it: non-ASCII whitespace is U+000B. */
+    private static int plain(int cp) {
+        return cp > 0x7F && UnicodeFlags.isWhitespace(cp) ? 0x0B : cp;
     }
 
     private static boolean usesCategories(String rx) {
@@ -157,6 +284,7 @@ final class TextSplitter {
                 case Gpt2Step g -> gpt2(cps, lengths, next);
                 case Llama3Step l -> llama3(cps, lengths, next);
                 case TrailingSpaceStep t -> trailingSpace(cps, lengths, next);
+                case ClassRunStep c -> classRun(c, cps, lengths, next);
                 case RegexStep r -> {
                     if (r.collapsed()) {
                         regexCollapsed(r.pattern(), collapsed, lengths, next);
