@@ -67,6 +67,77 @@ public record HfConfig(Path file, Map<String, Object> raw, ModelConfig config) {
         return new HfConfig(file, raw, new Reader(file, (ObjectNode) root).modelConfig());
     }
 
+    /**
+     * The {@code config.json} text describing {@code c} (for {@code convert} writing an HF folder);
+     * {@code extra} keys (e.g. {@code torch_dtype}, {@code bos_token_id}) are added after the
+     * model's own. The weights written next to it must be in HF order (q/k rows rotate-half).
+     *
+     * @throws IllegalArgumentException when {@code c} has something config.json cannot express
+     *                                  (Llama with a q/k/v bias but none on o_proj, Qwen2 without q/k/v biases, ...)
+     */
+    public static String toJson(ModelConfig c, Map<String, Object> extra) {
+        ObjectNode o = JSON.createObjectNode();
+        String type = switch (c.architecture()) {
+            case "llama" -> "llama";
+            case "mistral" -> "mistral";
+            case "qwen2" -> "qwen2";
+            default -> throw new IllegalArgumentException("architecture '" + c.architecture() + "' has no HF config mapping");
+        };
+        boolean ok = switch (type) {
+            case "llama" -> c.attentionBias() == c.attentionOutBias();
+            case "mistral" -> !c.attentionBias() && !c.attentionOutBias() && !c.mlpBias();
+            default -> c.attentionBias() && !c.attentionOutBias() && !c.mlpBias();
+        };
+        if (!ok) {
+            throw new IllegalArgumentException(type + " config.json cannot express attention bias " + c.attentionBias()
+                    + ", output bias " + c.attentionOutBias() + ", mlp bias " + c.mlpBias());
+        }
+        o.putArray("architectures").add(switch (type) {
+            case "llama" -> "LlamaForCausalLM";
+            case "mistral" -> "MistralForCausalLM";
+            default -> "Qwen2ForCausalLM";
+        });
+        o.put("model_type", type);
+        o.put("hidden_size", c.dim());
+        o.put("intermediate_size", c.ffnDim());
+        o.put("num_hidden_layers", c.layers());
+        o.put("num_attention_heads", c.heads());
+        o.put("num_key_value_heads", c.kvHeads());
+        o.put("head_dim", c.headDim());
+        o.put("vocab_size", c.vocabSize());
+        o.put("max_position_embeddings", c.contextLength());
+        // via Float.toString so 1e-5f is written as 1.0E-5, not its binary expansion
+        o.put("rms_norm_eps", Double.parseDouble(Float.toString(c.normEps())));
+        o.put("rope_theta", Double.parseDouble(Float.toString(c.ropeTheta())));
+        switch (c.ropeScaling()) {
+            case RopeScaling.None n -> o.putNull("rope_scaling");
+            case RopeScaling.Linear l -> o.putObject("rope_scaling").put("rope_type", "linear")
+                    .put("factor", Double.parseDouble(Float.toString(l.factor())));
+            case RopeScaling.Llama3 l -> o.putObject("rope_scaling").put("rope_type", "llama3")
+                    .put("factor", Double.parseDouble(Float.toString(l.factor())))
+                    .put("low_freq_factor", Double.parseDouble(Float.toString(l.lowFreqFactor())))
+                    .put("high_freq_factor", Double.parseDouble(Float.toString(l.highFreqFactor())))
+                    .put("original_max_position_embeddings", l.originalContext());
+        }
+        if (c.ropeDim() != c.headDim()) {
+            o.put("partial_rotary_factor", c.ropeDim() / (double) c.headDim());
+        }
+        o.put("hidden_act", "silu");
+        o.put("tie_word_embeddings", c.tiedEmbeddings());
+        if (type.equals("llama")) {
+            o.put("attention_bias", c.attentionBias());
+            o.put("mlp_bias", c.mlpBias());
+        }
+        if (extra != null) {
+            extra.forEach((k, v) -> o.set(k, JSON.valueToTree(v)));
+        }
+        try {
+            return JSON.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n";
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Field access with messages that name the file and the field. */
     private record Reader(Path file, ObjectNode root) {
 

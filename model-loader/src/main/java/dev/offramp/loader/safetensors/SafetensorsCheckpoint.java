@@ -92,40 +92,16 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         if (size > MAX_INDEX_BYTES) {
             throw new SafetensorsFormatException(index, "index file of " + size + " bytes is implausibly large");
         }
-        JsonNode root;
-        try {
-            root = JSON.readTree(Files.readAllBytes(index));
-        } catch (JacksonException e) {
-            throw new SafetensorsFormatException(index, "malformed JSON: " + e.getOriginalMessage(), e);
-        }
-        JsonNode map = root == null ? null : root.get("weight_map");
-        if (map == null || !map.isObject()) {
-            throw new SafetensorsFormatException(index, "field 'weight_map' missing or not an object");
-        }
+        Map<String, String> weightMap = parseIndex(index, Files.readAllBytes(index));
         Path dir = index.toAbsolutePath().getParent();
-        Map<String, String> weightMap = new LinkedHashMap<>();
         Map<String, Path> shards = new TreeMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
-            if (!e.getValue().isTextual()) {
-                throw new SafetensorsFormatException(index, "weight_map entry for tensor '" + e.getKey() + "' is not a string");
-            }
-            String shard = e.getValue().textValue();
-            Path shardPath = dir.resolve(shard).normalize();
-            // A shard name is a file next to the index; anything else (absolute, "..") is refused.
-            if (!shardPath.getParent().equals(dir.normalize()) || shard.isEmpty()) {
-                throw new SafetensorsFormatException(index, "weight_map entry for tensor '" + e.getKey()
-                        + "' names shard '" + shard + "' outside the index's folder");
-            }
+        for (Map.Entry<String, String> e : weightMap.entrySet()) {
+            Path shardPath = dir.resolve(e.getValue()).normalize();
             if (!Files.isRegularFile(shardPath)) {
-                throw new SafetensorsFormatException(index, "shard '" + shard + "' (holding tensor '" + e.getKey()
+                throw new SafetensorsFormatException(index, "shard '" + e.getValue() + "' (holding tensor '" + e.getKey()
                         + "') is missing");
             }
-            weightMap.put(e.getKey(), shard);
-            shards.putIfAbsent(shard, shardPath);
-        }
-        if (weightMap.isEmpty()) {
-            throw new SafetensorsFormatException(index, "weight_map is empty");
+            shards.putIfAbsent(e.getValue(), shardPath);
         }
         SafetensorsCheckpoint ckpt = openFiles(index, new ArrayList<>(shards.values()));
         try {
@@ -142,6 +118,54 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             throw e;
         }
         return ckpt;
+    }
+
+    /**
+     * Parses and checks an index's JSON ({@code index} names it in messages; nothing is read from
+     * disk): tensor name to shard file name, in file order. Shard names must be plain file names
+     * beside the index.
+     */
+    public static Map<String, String> parseIndex(Path index, byte[] json) throws SafetensorsFormatException {
+        if (json.length > MAX_INDEX_BYTES) {
+            throw new SafetensorsFormatException(index, "index file of " + json.length + " bytes is implausibly large");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (JacksonException e) {
+            throw new SafetensorsFormatException(index, "malformed JSON: " + e.getOriginalMessage(), e);
+        } catch (IOException e) {
+            throw new SafetensorsFormatException(index, "unreadable JSON: " + e.getMessage(), e);
+        }
+        JsonNode map = root == null ? null : root.get("weight_map");
+        if (map == null || !map.isObject()) {
+            throw new SafetensorsFormatException(index, "field 'weight_map' missing or not an object");
+        }
+        Path dir = Path.of("index-dir");
+        Map<String, String> weightMap = new LinkedHashMap<>();
+        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            if (!e.getValue().isTextual()) {
+                throw new SafetensorsFormatException(index, "weight_map entry for tensor '" + e.getKey() + "' is not a string");
+            }
+            String shard = e.getValue().textValue();
+            Path shardPath;
+            try {
+                shardPath = dir.resolve(shard).normalize();
+            } catch (java.nio.file.InvalidPathException ex) {
+                shardPath = null;
+            }
+            // A shard name is a file next to the index; anything else (absolute, "..") is refused.
+            if (shard.isEmpty() || shardPath == null || !dir.equals(shardPath.getParent())) {
+                throw new SafetensorsFormatException(index, "weight_map entry for tensor '" + e.getKey()
+                        + "' names shard '" + shard + "' outside the index's folder");
+            }
+            weightMap.put(e.getKey(), shard);
+        }
+        if (weightMap.isEmpty()) {
+            throw new SafetensorsFormatException(index, "weight_map is empty");
+        }
+        return weightMap;
     }
 
     private Path shardOf(String tensor) {

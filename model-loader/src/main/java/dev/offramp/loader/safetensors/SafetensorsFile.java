@@ -50,14 +50,7 @@ public final class SafetensorsFile implements AutoCloseable {
             ByteBuffer prefix = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
             readFully(ch, prefix, 0, path);
             long headerLen = prefix.getLong(0);
-            if (headerLen < 2 || headerLen > size - 8) {
-                throw new SafetensorsFormatException(path, "header length " + Long.toUnsignedString(headerLen)
-                        + " does not fit the file (" + size + " bytes)");
-            }
-            if (headerLen > SafetensorsHeader.MAX_HEADER_BYTES) {
-                throw new SafetensorsFormatException(path, "header length " + headerLen + " exceeds the "
-                        + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit");
-            }
+            checkHeaderLength(path, headerLen, size);
             ByteBuffer json = ByteBuffer.allocate((int) headerLen);
             readFully(ch, json, 8, path);
             long dataStart = 8 + headerLen;
@@ -76,6 +69,40 @@ public final class SafetensorsFile implements AutoCloseable {
                 arena.close();
                 throw e;
             }
+        }
+    }
+
+    /**
+     * Parses a safetensors image already in memory; tensors are views of {@code image}, which must
+     * stay valid while they are used (closing the result does not free it). {@code displayName}
+     * stands for the file in messages.
+     */
+    public static SafetensorsFile open(MemorySegment image, Path displayName) throws SafetensorsFormatException {
+        long size = image.byteSize();
+        if (size < 8) {
+            throw new SafetensorsFormatException(displayName, "file has " + size
+                    + " bytes, less than the 8-byte header length prefix");
+        }
+        long headerLen = image.get(java.lang.foreign.ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN), 0);
+        checkHeaderLength(displayName, headerLen, size);
+        byte[] json = image.asSlice(8, headerLen).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        long dataStart = 8 + headerLen;
+        SafetensorsHeader header = SafetensorsHeader.parse(displayName, json, size - dataStart);
+        Map<String, Tensor> tensors = new LinkedHashMap<>();
+        for (SafetensorsHeader.Entry e : header.entries()) {
+            tensors.put(e.name(), new Tensor(e.name(), e.type(), e.shape(), image.asSlice(dataStart + e.begin(), e.byteSize())));
+        }
+        return new SafetensorsFile(displayName, null, header, Collections.unmodifiableMap(tensors));
+    }
+
+    private static void checkHeaderLength(Path path, long headerLen, long size) throws SafetensorsFormatException {
+        if (headerLen < 2 || headerLen > size - 8) {
+            throw new SafetensorsFormatException(path, "header length " + Long.toUnsignedString(headerLen)
+                    + " does not fit the file (" + size + " bytes)");
+        }
+        if (headerLen > SafetensorsHeader.MAX_HEADER_BYTES) {
+            throw new SafetensorsFormatException(path, "header length " + headerLen + " exceeds the "
+                    + SafetensorsHeader.MAX_HEADER_BYTES + "-byte limit");
         }
     }
 
@@ -110,7 +137,7 @@ public final class SafetensorsFile implements AutoCloseable {
 
     @Override
     public void close() {
-        if (closed.compareAndSet(false, true)) {
+        if (closed.compareAndSet(false, true) && arena != null) {
             arena.close();
         }
     }

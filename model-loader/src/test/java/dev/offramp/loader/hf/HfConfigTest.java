@@ -102,6 +102,28 @@ class HfConfigTest {
         assertThat(c.ropeScaling()).isEqualTo(new RopeScaling.Llama3(8f, 1f, 4f, 8192));
     }
 
+    @Test
+    void writtenConfigReadsBackAsTheSameModel() throws IOException {
+        ModelConfig[] configs = {
+                new ModelConfig("llama", 128256, 2048, 16, 32, 8, 64, 8192, 131072, 1e-5f, 500000f, 64, RopeStyle.NEOX,
+                        new RopeScaling.Llama3(32f, 1f, 4f, 8192), true, false, false, false),
+                new ModelConfig("qwen2", 151936, 896, 24, 14, 2, 64, 4864, 32768, 1e-6f, 1e6f, 64, RopeStyle.NEOX,
+                        RopeScaling.NONE, true, true, false, false),
+                new ModelConfig("llama", 49152, 576, 30, 9, 3, 64, 1536, 2048, 1e-5f, 10000f, 32, RopeStyle.NEOX,
+                        new RopeScaling.Linear(4f), false, true, true, true)};
+        for (ModelConfig c : configs) {
+            HfConfig back = parse(HfConfig.toJson(c, java.util.Map.of("torch_dtype", "float32")));
+            assertThat(back.config()).isEqualTo(c);
+            assertThat(back.raw()).containsEntry("torch_dtype", "float32");
+        }
+        // the stories fixture's config, written from the parsed record, reads back identically
+        ModelConfig stories = HfConfig.read(Fixtures.model("trained/stories-ee12-hf/config.json")).config();
+        assertThat(parse(HfConfig.toJson(stories, null)).config()).isEqualTo(stories);
+        ModelConfig inexpressible = new ModelConfig("qwen2", 10, 64, 1, 4, 4, 16, 64, 64, 1e-6f, 1e4f, 16,
+                RopeStyle.NEOX, RopeScaling.NONE, true, false, false, false);
+        assertThatThrownBy(() -> HfConfig.toJson(inexpressible, null)).isInstanceOf(IllegalArgumentException.class);
+    }
+
     private void rejects(String json, String... fragments) {
         var a = assertThatThrownBy(() -> parse(json)).isInstanceOf(HfFormatException.class)
                 .hasMessageContaining("config.json");
