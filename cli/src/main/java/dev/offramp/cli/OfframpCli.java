@@ -15,7 +15,9 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 GenerateCommand.class,
+                ChatCommand.class,
                 SynthCommand.class,
+                PerplexityCommand.class,
         })
 public final class OfframpCli implements Runnable {
 
