@@ -15,7 +15,6 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 GenerateCommand.class,
-                ChatCommand.class,
                 SynthCommand.class,
                 PerplexityCommand.class,
         })
