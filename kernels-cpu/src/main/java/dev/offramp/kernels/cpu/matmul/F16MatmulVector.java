@@ -68,23 +68,27 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
         return "F16MatmulVector[" + species().vectorBitSize() + "-bit]";
     }
 
+    /** Per-thread landing place for horizontal sums (see {@link Lanes#sum(FloatVector, float[])}). */
+    private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[64]);
+
     @Override
     public final void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
                              float[] out, int outStride, int rowStart, int rowEnd) {
+        float[] hs = sumScratch.get();
         long rowBytes = 2L * cols;
         for (int r = rowStart; r < rowEnd; r++) {
             long base = r * rowBytes;
             int t = 0;
             for (; t + 4 <= n; t += 4) {
-                dot4(w, base, cols, x, t * xStride, xStride, out, t * outStride + r, outStride);
+                dot4(w, base, cols, x, t * xStride, xStride, out, t * outStride + r, outStride, hs);
             }
             for (; t < n; t++) {
-                out[t * outStride + r] = dot1(w, base, cols, x, t * xStride);
+                out[t * outStride + r] = dot1(w, base, cols, x, t * xStride, hs);
             }
         }
     }
 
-    private float dot1(MemorySegment w, long base, int cols, float[] x, int xo) {
+    private float dot1(MemorySegment w, long base, int cols, float[] x, int xo, float[] hs) {
         VectorSpecies<Float> s = species();
         int l = s.length();
         FloatVector a0 = FloatVector.zero(s);
@@ -100,7 +104,7 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
             a0 = load(w, base + 2L * c).fma(FloatVector.fromArray(s, x, xo + c), a0);
             c += l;
         }
-        float sum = Lanes.sum(a0.add(a1));
+        float sum = Lanes.sum(a0.add(a1), hs);
         for (; c < cols; c++) {
             sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[xo + c], sum);
         }
@@ -108,7 +112,7 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
     }
 
     private void dot4(MemorySegment w, long base, int cols, float[] x, int xo, int xs,
-                      float[] out, int oo, int os) {
+                      float[] out, int oo, int os, float[] hs) {
         VectorSpecies<Float> s = species();
         int l = s.length();
         FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s);
@@ -137,10 +141,10 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
             d0 = w0.fma(FloatVector.fromArray(s, x, xd + c), d0);
             c += l;
         }
-        float sa = Lanes.sum(a0.add(a1));
-        float sb = Lanes.sum(b0.add(b1));
-        float sc = Lanes.sum(c0.add(c1));
-        float sd = Lanes.sum(d0.add(d1));
+        float sa = Lanes.sum(a0.add(a1), hs);
+        float sb = Lanes.sum(b0.add(b1), hs);
+        float sc = Lanes.sum(c0.add(c1), hs);
+        float sd = Lanes.sum(d0.add(d1), hs);
         for (; c < cols; c++) {
             float wv = Float.float16ToFloat(w.get(I16_LE, base + 2L * c));
             sa = Math.fma(wv, x[xa + c], sa);

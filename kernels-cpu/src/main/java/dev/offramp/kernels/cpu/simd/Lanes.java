@@ -2,7 +2,6 @@ package dev.offramp.kernels.cpu.simd;
 
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 
 /**
@@ -49,6 +48,27 @@ public final class Lanes {
         return (s0 + s2) + (s1 + s3);
     }
 
+    /**
+     * {@link #sum(FloatVector)} through memory: one store into {@code scratch} (at least
+     * {@code v.length()} floats, owned by the calling thread) and a scalar tree. Same bits, far fewer
+     * compiler nodes than lane extraction, so it does not crowd big kernel loops out of inlining.
+     */
+    public static float sum(FloatVector v, float[] scratch) {
+        v.intoArray(scratch, 0);
+        return tree(scratch, v.length());
+    }
+
+    /** In-place pairwise tree over {@code a[0 .. n)}: a[i] += a[i + n/2], recursively. */
+    public static float tree(float[] a, int n) {
+        while (n > 1) {
+            n >>= 1;
+            for (int i = 0; i < n; i++) {
+                a[i] = a[i] + a[i + n];
+            }
+        }
+        return a[0];
+    }
+
     /** The same tree for any power-of-two lane count (wide SVE vectors). */
     static float sumAny(float[] a) {
         int n = a.length;
@@ -71,16 +91,18 @@ public final class Lanes {
      * floats, exactly like {@link Float#float16ToFloat}. There are no F16 lanes in the Vector API, so
      * this is done on the bits: the 15 magnitude bits shifted into float position give the value
      * times 2^-112 (subnormal halves become subnormal floats, still exact), one multiply by 2^112
-     * rescales; infinities and NaNs (exponent 31) get the all-ones float exponent instead (NaNs quieted).
+     * rescales. Infinities and NaNs (magnitude {@code >= 0x7C00}) get the all-ones float exponent and
+     * NaNs the quiet bit, as {@code vcvtph2ps} does; both flags come from carries out of 16-bit adds
+     * rather than compare masks, which keeps the loop free of mask registers.
      */
     public static FloatVector halfToFloat(IntVector h) {
-        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
-        IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
-        VectorMask<Integer> special = mag.compare(VectorOperators.GE, 0x7C00 << 13);
-        bits = bits.blend(mag.or(0x7F800000), special);
-        // NaNs come out quiet, as Float.float16ToFloat and F16C's vcvtph2ps make them.
-        bits = bits.blend(bits.or(0x00400000), mag.compare(VectorOperators.GT, 0x7C00 << 13));
-        return bits.or(h.and(0x8000).lanewise(VectorOperators.LSHL, 16)).reinterpretAsFloats();
+        IntVector mag = h.and(0x7FFF);
+        IntVector bits = mag.lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        // (mag + 0x10000 - 0x7C00) >>> 16 is 1 exactly when mag >= 0x7C00 (mag < 0x8000)
+        IntVector infNan = mag.add(0x10000 - 0x7C00).lanewise(VectorOperators.LSHR, 16).neg().and(0x7F800000);
+        IntVector quiet = mag.add(0x10000 - 0x7C01).lanewise(VectorOperators.LSHR, 16).lanewise(VectorOperators.LSHL, 22);
+        IntVector sign = h.and(0x8000).lanewise(VectorOperators.LSHL, 16);
+        return bits.or(infNan).or(quiet).or(sign).reinterpretAsFloats();
     }
 
     /** Widens bfloat16 values (low 16 bits of each int lane) to floats: they are a float's upper half. */
