@@ -130,6 +130,79 @@ public final class SafetensorsWriter {
         }
     }
 
+    /**
+     * Writes a checkpoint into {@code dir} the way HF does: {@value SafetensorsCheckpoint#SINGLE_FILE}
+     * when everything fits in {@code maxShardBytes}, else shards {@code model-00001-of-0000N.safetensors}
+     * (tensors in order, a new shard whenever the next tensor would overflow the current one) plus
+     * {@value SafetensorsCheckpoint#INDEX_FILE}. The index is written last, so a reader that finds it
+     * finds every shard. Returns the files written.
+     */
+    public static List<Path> writeCheckpoint(Path dir, Map<String, String> metadata, List<Entry> entries,
+                                             long maxShardBytes) throws IOException {
+        if (maxShardBytes <= 0) {
+            throw new IllegalArgumentException("maxShardBytes must be positive");
+        }
+        Files.createDirectories(dir);
+        List<List<Entry>> shards = new java.util.ArrayList<>();
+        List<Entry> current = new java.util.ArrayList<>();
+        long currentBytes = 0;
+        long total = 0;
+        for (Entry e : entries) {
+            long b = e.byteSize();
+            if (!current.isEmpty() && currentBytes + b > maxShardBytes) {
+                shards.add(current);
+                current = new java.util.ArrayList<>();
+                currentBytes = 0;
+            }
+            current.add(e);
+            currentBytes += b;
+            total += b;
+        }
+        shards.add(current);
+        if (shards.size() == 1) {
+            Path single = dir.resolve(SafetensorsCheckpoint.SINGLE_FILE);
+            write(single, metadata, shards.get(0));
+            return List.of(single);
+        }
+        List<Path> written = new java.util.ArrayList<>();
+        ObjectNode index = JSON.createObjectNode();
+        index.putObject("metadata").put("total_size", total);
+        ObjectNode weightMap = index.putObject("weight_map");
+        for (int i = 0; i < shards.size(); i++) {
+            String name = String.format(java.util.Locale.ROOT, "model-%05d-of-%05d.safetensors", i + 1, shards.size());
+            Path p = dir.resolve(name);
+            write(p, metadata, shards.get(i));
+            written.add(p);
+            for (Entry e : shards.get(i)) {
+                weightMap.put(e.name(), name);
+            }
+        }
+        Path indexPath = dir.resolve(SafetensorsCheckpoint.INDEX_FILE);
+        byte[] json = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(index);
+        SafetensorsWriter.writeSmallFile(indexPath, json);
+        written.add(indexPath);
+        return written;
+    }
+
+    /** Temp file in the same folder, then moved into place. */
+    static void writeSmallFile(Path target, byte[] bytes) throws IOException {
+        Path dir = target.toAbsolutePath().getParent();
+        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
+        try {
+            Files.write(tmp, bytes);
+            if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
+            }
+            try {
+                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            } catch (AtomicMoveNotSupportedException e) {
+                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+
     private static byte[] header(Path target, Map<String, String> metadata, List<Entry> entries) throws IOException {
         ObjectNode root = JSON.createObjectNode();
         if (metadata != null && !metadata.isEmpty()) {

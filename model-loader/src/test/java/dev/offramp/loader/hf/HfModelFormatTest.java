@@ -50,6 +50,24 @@ class HfModelFormatTest {
     }
 
     @Test
+    void shardedFolderLoadsLikeTheSingleFile() throws IOException {
+        Path src = Fixtures.model("derived/stories260K-hf");
+        Files.copy(src.resolve("config.json"), tmp.resolve("config.json"));
+        try (SafetensorsFile f = SafetensorsFile.open(src.resolve("model.safetensors"))) {
+            List<Path> files = SafetensorsWriter.writeCheckpoint(tmp, f.metadata(),
+                    f.tensors().values().stream().map(SafetensorsWriter::entry).toList(), 300_000);
+            assertThat(files).hasSizeGreaterThan(3);
+            assertThat(format.accepts(tmp)).isTrue();
+            try (ModelSource a = format.open(src, null); ModelSource b = format.open(tmp, null)) {
+                assertThat(b.config()).isEqualTo(a.config());
+                assertThat(b.tensors().keySet()).isEqualTo(a.tensors().keySet());
+                a.tensors().forEach((name, t) ->
+                        assertThat(b.tensors().get(name).data().mismatch(t.data())).as(name).isEqualTo(-1L));
+            }
+        }
+    }
+
+    @Test
     void rejectsFoldersThatAreNotHfModels() throws IOException {
         assertThat(format.accepts(tmp)).isFalse();
         assertThat(format.accepts(Fixtures.model("stories260K.gguf"))).isFalse();

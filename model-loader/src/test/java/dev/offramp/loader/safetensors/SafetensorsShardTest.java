@@ -50,6 +50,28 @@ class SafetensorsShardTest {
     }
 
     @Test
+    void writtenCheckpointShardsAndReadsBack() throws IOException {
+        List<SafetensorsWriter.Entry> entries = List.of(SafetensorsWriter.entry(a), SafetensorsWriter.entry(b),
+                SafetensorsWriter.entry(c));
+        // a = 64 bytes, b = 16, c = 8: a limit of 70 puts a alone, then b and c together
+        List<Path> files = SafetensorsWriter.writeCheckpoint(dir, Map.of("format", "pt"), entries, 70);
+        assertThat(files).extracting(p -> p.getFileName().toString()).containsExactly(
+                "model-00001-of-00002.safetensors", "model-00002-of-00002.safetensors", SafetensorsCheckpoint.INDEX_FILE);
+        try (SafetensorsCheckpoint ck = SafetensorsCheckpoint.open(dir)) {
+            assertThat(ck.files()).hasSize(2);
+            assertThat(ck.files().get(1).tensors()).containsOnlyKeys("b.weight", "c.weight");
+            for (Tensor t : List.of(a, b, c)) {
+                assertThat(ck.tensors().get(t.name()).data().mismatch(t.data())).isEqualTo(-1L);
+            }
+        }
+        assertThat(Files.readString(dir.resolve(SafetensorsCheckpoint.INDEX_FILE))).contains("\"total_size\" : 88");
+
+        Path one = dir.resolve("single");
+        assertThat(SafetensorsWriter.writeCheckpoint(one, Map.of(), entries, 1 << 20))
+                .containsExactly(one.resolve(SafetensorsCheckpoint.SINGLE_FILE));
+    }
+
+    @Test
     void missingShardIsNamed() throws IOException {
         shards();
         index("\"a.weight\":\"model-00001-of-00002.safetensors\",\"c.weight\":\"model-00003-of-00003.safetensors\"");
