@@ -12,21 +12,22 @@ import java.nio.ByteOrder;
 /** Vector Q4_0 kernel: low nibbles are values 0..15 of a block, high nibbles 16..31, both minus 8, times d. */
 public final class Q4_0MatmulVector extends QuantMatmulVector {
     private final boolean vectorDecode;
+    private final boolean fused;
 
     public Q4_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q4_0, species, new Q4_0MatmulScalar());
         this.vectorDecode = 16 % qs.bytes().length() == 0;
-    }
-
-    @Override
-    boolean fusedSupported() {
         // One chunk of lanes = one byte load of one nibble half of one block: lanes must divide 16, >= 8.
         int lanes = qs.floats().length();
-        return lanes >= 8 && 16 % lanes == 0 && qs.bytes().length() == lanes;
+        this.fused = lanes >= 8 && 16 % lanes == 0 && qs.bytes().length() == lanes;
     }
 
     @Override
-    float fusedDot(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+    float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
+        if (!fused) {
+            return super.rowDot(w, base, cols, x, xo, s);
+        }
+        float[] lanesTmp = s.lanes;
         VectorSpecies<Float> fs = qs.floats();
         VectorSpecies<Byte> bs = qs.bytes();
         int l = fs.length();
@@ -72,7 +73,9 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 a3 = widen(hi(q1), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a3);
             }
         }
-        return QuantDot.finish(a0, a1, a2, a3, lanesTmp);
+        // Same final sum as QuantDot.dot: (a0 + a1) + (a2 + a3), then lanes in order.
+        a0.add(a1).add(a2.add(a3)).intoArray(lanesTmp, 0);
+        return QuantDot.sumLanes(lanesTmp, l);
     }
 
     private static ByteVector lo(ByteVector q) {
@@ -88,14 +91,16 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
     }
 
     @Override
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst) {
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst, Scratch s) {
         if (!vectorDecode) {
-            super.decodeRow(w, base, cols, dst);
+            super.decodeRow(w, base, cols, dst, s);
             return;
         }
         VectorSpecies<Float> species = qs.floats();
         VectorSpecies<Byte> bytes = qs.bytes();
         int byteLanes = bytes.length();
+        int lanes = species.length();
+        int parts = byteLanes / lanes;
         for (int b = 0, nb = cols / 32; b < nb; b++) {
             long blk = base + 18L * b;
             FloatVector d = FloatVector.broadcast(species, QuantMatmulScalar.half(w, blk));
@@ -103,8 +108,12 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 ByteVector q = ByteVector.fromMemorySegment(bytes, w, blk + 2 + k, ByteOrder.LITTLE_ENDIAN);
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
                 ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
-                storeScaled(lo, d, dst, 32 * b + k);
-                storeScaled(hi, d, dst, 32 * b + 16 + k);
+                for (int p = 0; p < parts; p++) {
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, 32 * b + k + p * lanes);
+                }
+                for (int p = 0; p < parts; p++) {
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, 32 * b + 16 + k + p * lanes);
+                }
             }
         }
     }

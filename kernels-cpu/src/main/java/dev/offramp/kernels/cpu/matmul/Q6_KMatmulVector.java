@@ -2,7 +2,6 @@ package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.ByteVector;
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -15,47 +14,40 @@ import java.nio.ByteOrder;
  * minus 32, times (d * int8 scale) of their 16-value sub-block.
  */
 public final class Q6_KMatmulVector extends QuantMatmulVector {
-    private final boolean vectorDecode;
-
     public Q6_KMatmulVector(VectorSpecies<Float> species) {
         super(DType.Q6_K, species, new Q6_KMatmulScalar());
-        // A load must stay within one 16-value scale group.
-        this.vectorDecode = 16 % qs.bytes().length() == 0;
     }
 
     @Override
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst) {
-        if (!vectorDecode) {
-            super.decodeRow(w, base, cols, dst);
-            return;
-        }
-        VectorSpecies<Float> species = qs.floats();
-        VectorSpecies<Byte> bytes = qs.bytes();
-        int byteLanes = bytes.length();
-        for (int b = 0, nb = cols / 256; b < nb; b++) {
+    int groupSize() {
+        return 16;
+    }
+
+    @Override
+    void decodeQuants(MemorySegment w, long base, int cols, Scratch s) {
+        byte[] q = s.q;
+        for (int b = 0, nb = cols >>> 8; b < nb; b++) {
             long blk = base + 210L * b;
             float d = QuantMatmulScalar.half(w, blk + 208);
+            for (int i = 0; i < 16; i++) {
+                s.scale[16 * b + i] = d * QuantMatmulScalar.i8(w, blk + 192 + i);
+                s.min[16 * b + i] = 0f;
+            }
             for (int h = 0; h < 2; h++) {
-                long ql = blk + 64L * h;
-                long qh = blk + 128 + 32L * h;
-                long sc = blk + 192 + 8L * h;
-                int o = 256 * b + 128 * h;
-                for (int k = 0; k < 32; k += byteLanes) {
-                    int is = k >>> 4;
-                    ByteVector a = ByteVector.fromMemorySegment(bytes, w, ql + k, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector c = ByteVector.fromMemorySegment(bytes, w, ql + 32 + k, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector hb = ByteVector.fromMemorySegment(bytes, w, qh + k, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector q1 = a.and((byte) 0x0F).or(hb.and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q2 = c.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 3)
-                            .lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q3 = a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 4)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    ByteVector q4 = c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 6)
-                            .and((byte) 3).lanewise(VectorOperators.LSHL, 4)).sub((byte) 32);
-                    storeScaled(q1, FloatVector.broadcast(species, d * QuantMatmulScalar.i8(w, sc + is)), dst, o + k);
-                    storeScaled(q2, FloatVector.broadcast(species, d * QuantMatmulScalar.i8(w, sc + is + 2)), dst, o + 32 + k);
-                    storeScaled(q3, FloatVector.broadcast(species, d * QuantMatmulScalar.i8(w, sc + is + 4)), dst, o + 64 + k);
-                    storeScaled(q4, FloatVector.broadcast(species, d * QuantMatmulScalar.i8(w, sc + is + 6)), dst, o + 96 + k);
+                for (int l0 = 0; l0 < 32; l0 += 16) {
+                    long ql = blk + 64L * h + l0;
+                    ByteVector a = ByteVector.fromMemorySegment(B16, w, ql, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector c = ByteVector.fromMemorySegment(B16, w, ql + 32, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector hb = ByteVector.fromMemorySegment(B16, w, blk + 128 + 32L * h + l0, ByteOrder.LITTLE_ENDIAN);
+                    int o = 256 * b + 128 * h + l0;
+                    a.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHL, 4).and((byte) 0x30)).sub((byte) 32)
+                            .intoArray(q, o);
+                    c.and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHL, 2).and((byte) 0x30)).sub((byte) 32)
+                            .intoArray(q, o + 32);
+                    a.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.and((byte) 0x30)).sub((byte) 32)
+                            .intoArray(q, o + 64);
+                    c.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).or(hb.lanewise(VectorOperators.LSHR, 2).and((byte) 0x30))
+                            .sub((byte) 32).intoArray(q, o + 96);
                 }
             }
         }

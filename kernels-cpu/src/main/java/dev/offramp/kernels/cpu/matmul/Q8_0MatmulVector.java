@@ -12,22 +12,23 @@ import java.nio.ByteOrder;
 /** Vector Q8_0 kernel: int8 lanes widened to float and scaled by the block's d. */
 public final class Q8_0MatmulVector extends QuantMatmulVector {
     private final boolean vectorDecode;
+    private final boolean fused;
 
     public Q8_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q8_0, species, new Q8_0MatmulScalar());
         // A block has 32 quants; wider byte loads (species beyond 256-bit floats x 8) would straddle blocks.
         this.vectorDecode = 32 % qs.bytes().length() == 0;
-    }
-
-    @Override
-    boolean fusedSupported() {
         // One chunk of lanes = one byte load inside one block: lanes must divide 32 and be >= 8.
         int lanes = qs.floats().length();
-        return lanes >= 8 && 32 % lanes == 0 && qs.bytes().length() == lanes;
+        this.fused = lanes >= 8 && 32 % lanes == 0 && qs.bytes().length() == lanes;
     }
 
     @Override
-    float fusedDot(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+    float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
+        if (!fused) {
+            return super.rowDot(w, base, cols, x, xo, s);
+        }
+        float[] lanesTmp = s.lanes;
         VectorSpecies<Float> fs = qs.floats();
         VectorSpecies<Byte> bs = qs.bytes();
         int l = fs.length();
@@ -68,7 +69,9 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
                 a3 = load(w, blk + 26, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a3);
             }
         }
-        return QuantDot.finish(a0, a1, a2, a3, lanesTmp);
+        // Same final sum as QuantDot.dot: (a0 + a1) + (a2 + a3), then lanes in order.
+        a0.add(a1).add(a2.add(a3)).intoArray(lanesTmp, 0);
+        return QuantDot.sumLanes(lanesTmp, l);
     }
 
     /** {@code lanes} int8 quants at byte {@code at}, widened to float. */
@@ -78,20 +81,24 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
     }
 
     @Override
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst) {
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst, Scratch s) {
         if (!vectorDecode) {
-            super.decodeRow(w, base, cols, dst);
+            super.decodeRow(w, base, cols, dst, s);
             return;
         }
         VectorSpecies<Float> species = qs.floats();
         VectorSpecies<Byte> bytes = qs.bytes();
         int byteLanes = bytes.length();
+        int lanes = species.length();
+        int parts = byteLanes / lanes;
         for (int b = 0, nb = cols / 32; b < nb; b++) {
             long blk = base + 34L * b;
             FloatVector d = FloatVector.broadcast(species, QuantMatmulScalar.half(w, blk));
             for (int k = 0; k < 32; k += byteLanes) {
                 ByteVector q = ByteVector.fromMemorySegment(bytes, w, blk + 2 + k, ByteOrder.LITTLE_ENDIAN);
-                storeScaled(q, d, dst, 32 * b + k);
+                for (int p = 0; p < parts; p++) {
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, 32 * b + k + p * lanes);
+                }
             }
         }
     }

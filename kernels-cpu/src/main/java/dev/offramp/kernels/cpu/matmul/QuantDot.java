@@ -45,23 +45,22 @@ final class QuantDot {
                 }
             }
         }
-        float s = finish(a0, a1, a2, a3, lanesTmp);
+        a0.add(a1).add(a2.add(a3)).intoArray(lanesTmp, 0);
+        float s = sumLanes(lanesTmp, l);
         for (; i < len; i++) {
             s = Math.fma(w[wo + i], x[xo + i], s);
         }
         return s;
     }
 
-    /** The final step shared with the fused kernels: {@code (a0 + a1) + (a2 + a3)}, lanes in order. */
-    static float finish(FloatVector a0, FloatVector a1, FloatVector a2, FloatVector a3, float[] lanesTmp) {
-        return sumLanes(a0.add(a1).add(a2.add(a3)), lanesTmp);
-    }
-
-    /** Lanes added first to last: a fixed order on every platform and in every compiler tier. */
-    static float sumLanes(FloatVector v, float[] tmp) {
-        v.intoArray(tmp, 0);
+    /**
+     * Lanes (stored by the caller into {@code tmp}) added first to last: a fixed order on every platform
+     * and in every compiler tier. Takes an array, not a vector: a vector passed to a method C2 does not
+     * inline becomes a heap object, so vectors never cross a call boundary in these kernels.
+     */
+    static float sumLanes(float[] tmp, int lanes) {
         float s = 0f;
-        for (int i = 0, n = v.length(); i < n; i++) {
+        for (int i = 0; i < lanes; i++) {
             s += tmp[i];
         }
         return s;

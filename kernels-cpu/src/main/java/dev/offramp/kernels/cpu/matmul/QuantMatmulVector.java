@@ -10,16 +10,29 @@ import jdk.incubator.vector.VectorSpecies;
 import java.lang.foreign.MemorySegment;
 
 /**
- * Vector quantized matmul: each weight row is decoded once into a per-thread float buffer (the exact
- * values of ggml's dequantization), then dotted with every token of the batch by {@link QuantDot}. So
- * a row's blocks are decoded once for all {@code n} tokens (prefill), and each (token, row) has the
- * same accumulation order for any {@code n} and any row split (batch invariance).
+ * Vector quantized matmul. Every dequantized weight is {@code (float) q * scale - min} with q an
+ * integer in a byte and (scale, min) the float pair of its group of 16 or 32 values, rounded exactly as
+ * ggml's dequantization rounds it ({@code x + m} is {@code x - (-m)} bit for bit; {@code min = 0}
+ * leaves a product unchanged). Decoding is staged:
+ * <ol>
+ * <li>{@link #decodeQuants}: the type's bit twiddling, byte lanes only, into a per-thread {@code q}
+ *     buffer plus per-group scales and mins;</li>
+ * <li>either {@link #dotQuants} (one token: widened, scaled and fused into the dot product) or
+ *     {@link #expandQuants} (several tokens: floats once per row, then {@link QuantDot} per token).</li>
+ * </ol>
+ * Both give the same floats in the same accumulation order (chunk c of {@code lanes} weights into
+ * accumulator {@code c % 4}), so a (token, row) result does not depend on the batch or the row split.
+ * Stages are separate methods because C2 gives up inlining Vector API calls in one very large
+ * method, and a vector that crosses a call C2 did not inline is boxed; only arrays cross calls here.
  *
- * <p>This base class decodes with the runtime-core reference codec; the per-type subclasses
- * ({@link Q4_0MatmulVector} ...) decode with vector byte operations and may add a fused path that must
- * give the same bits.
+ * <p>This base class, used as is, decodes with the runtime-core reference codec (correct, slow). The
+ * per-type subclasses ({@link Q4_KMatmulVector} ...) implement the stages; Q8_0 and Q4_0 also fuse
+ * decoding into registers for one token.
  */
 public class QuantMatmulVector implements MatmulKernel {
+    /** Byte species of the bit-twiddling stage: 16 bytes, present on every SIMD machine we target. */
+    static final VectorSpecies<Byte> B16 = ByteVector.SPECIES_128;
+
     final DType type;
     /** Species constants; hot code reads them through this object (see {@link QuantSpecies}). */
     final QuantSpecies qs;
@@ -30,6 +43,9 @@ public class QuantMatmulVector implements MatmulKernel {
     /** Per-thread buffers: kernels are shared by the worker threads, which split the rows. */
     static final class Scratch {
         float[] row = new float[0];
+        byte[] q = new byte[0];
+        float[] scale = new float[0];
+        float[] min = new float[0];
         final float[] lanes = new float[64];
     }
 
@@ -70,43 +86,130 @@ public class QuantMatmulVector implements MatmulKernel {
             return;
         }
         Scratch s = scratch(cols);
-        if (n == 1 && fusedSupported()) {
-            // Decode (one token): no row buffer round trip; same operations in the same order as below.
+        if (n == 1) {
             for (int r = rowStart; r < rowEnd; r++) {
-                out[r] = fusedDot(w, r * rowBytes, cols, x, 0, s.lanes);
+                out[r] = rowDot(w, r * rowBytes, cols, x, 0, s);
             }
             return;
         }
+        // Several tokens (prefill, verification): each row is decoded once for all of them.
         float[] row = s.row;
         for (int r = rowStart; r < rowEnd; r++) {
-            decodeRow(w, r * rowBytes, cols, row);
+            decodeRow(w, r * rowBytes, cols, row, s);
             for (int t = 0; t < n; t++) {
                 out[t * outStride + r] = dot.dot(row, 0, x, t * xStride, cols, s.lanes);
             }
         }
     }
 
-    /** Whether {@link #fusedDot} exists for this type and width. */
-    boolean fusedSupported() {
-        return false;
+    /** Group size (16 or 32) of the staged decoding, or 0 when the type has no {@link #decodeQuants}. */
+    int groupSize() {
+        return 0;
+    }
+
+    /** Staged decoding needs one byte load to stay inside one group. */
+    final boolean staged() {
+        int g = groupSize();
+        return g > 0 && qs.bytes().length() <= g;
     }
 
     /**
-     * Dot product of one weight row with one token, decoding on the fly. Must return exactly
-     * {@code dot.dot(decoded row, x)}: the same dequantized values, fused into the same accumulators in
-     * the same order (chunk c of {@code lanes} values into accumulator c % 4, then {@link QuantDot}'s
-     * final sum). Batch-invariance tests compare it with the decoded path bit for bit.
+     * Stage 1: writes the row's integer quants to {@code s.q[0 .. cols)} and each group's scale and
+     * min to {@code s.scale}/{@code s.min} (group {@code i / groupSize()}).
      */
-    float fusedDot(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
-        throw new UnsupportedOperationException();
+    void decodeQuants(MemorySegment w, long base, int cols, Scratch s) {
+        throw new UnsupportedOperationException(type + " has no staged decoding");
+    }
+
+    /**
+     * One token: the dot product of the row at byte {@code base} with {@code x[xo ..]}; must equal
+     * {@code dot.dot(decodeRow(...), x)} bit for bit.
+     */
+    float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
+        if (staged()) {
+            decodeQuants(w, base, cols, s);
+            return dotQuants(s, cols, x, xo);
+        }
+        decodeRow(w, base, cols, s.row, s);
+        return dot.dot(s.row, 0, x, xo, cols, s.lanes);
     }
 
     /**
      * Writes the {@code cols} dequantized values of the row at byte {@code base} into {@code dst}:
      * bit-identical to {@link Dequantize#row} (tests hold every subclass to that).
      */
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst) {
-        Dequantize.row(type, w, base, dst, 0, cols);
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst, Scratch s) {
+        if (staged()) {
+            decodeQuants(w, base, cols, s);
+            expandQuants(s, cols, dst);
+        } else {
+            Dequantize.row(type, w, base, dst, 0, cols);
+        }
+    }
+
+    /** Stage 2 for several tokens: {@code dst[i] = (float) q[i] * scale[g] - min[g]}. */
+    final void expandQuants(Scratch s, int cols, float[] dst) {
+        VectorSpecies<Float> fs = qs.floats();
+        VectorSpecies<Byte> bs = qs.bytes();
+        int lanes = fs.length();
+        int byteLanes = bs.length();
+        int parts = byteLanes / lanes;
+        int shift = Integer.numberOfTrailingZeros(groupSize());
+        byte[] q = s.q;
+        for (int i = 0; i < cols; i += byteLanes) {
+            ByteVector v = ByteVector.fromArray(bs, q, i);
+            float sc = s.scale[i >>> shift];
+            float mn = s.min[i >>> shift];
+            for (int p = 0; p < parts; p++) {
+                ((FloatVector) v.convertShape(VectorOperators.B2F, fs, p)).mul(sc).sub(mn).intoArray(dst, i + p * lanes);
+            }
+        }
+    }
+
+    /** Stage 2 for one token: the weights of {@link #expandQuants}, fused into {@link QuantDot}'s order. */
+    final float dotQuants(Scratch s, int cols, float[] x, int xo) {
+        VectorSpecies<Float> fs = qs.floats();
+        VectorSpecies<Byte> bs = qs.bytes();
+        int l = fs.length();
+        int shift = Integer.numberOfTrailingZeros(groupSize());
+        byte[] q = s.q;
+        float[] sc = s.scale;
+        float[] mn = s.min;
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        int i = 0;
+        for (int end = cols - 4 * l; i <= end; i += 4 * l) {
+            a0 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a0);
+            a1 = chunk(q, sc, mn, i + l, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i + l), a1);
+            a2 = chunk(q, sc, mn, i + 2 * l, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i + 2 * l), a2);
+            a3 = chunk(q, sc, mn, i + 3 * l, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i + 3 * l), a3);
+        }
+        if (i < cols) {
+            a0 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a0);
+            i += l;
+            if (i < cols) {
+                a1 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a1);
+                i += l;
+                if (i < cols) {
+                    a2 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a2);
+                }
+            }
+        }
+        // Same final sum as QuantDot.dot: (a0 + a1) + (a2 + a3), then lanes in order.
+        a0.add(a1).add(a2.add(a3)).intoArray(s.lanes, 0);
+        return QuantDot.sumLanes(s.lanes, l);
+    }
+
+    /** Weights {@code [i, i + lanes)}: the byte load holding them, the right part widened, scaled. */
+    private static FloatVector chunk(byte[] q, float[] sc, float[] mn, int i, int shift,
+                                     VectorSpecies<Float> fs, VectorSpecies<Byte> bs) {
+        int bl = bs.length();
+        int at = i & -bl;
+        int g = i >>> shift;
+        return ((FloatVector) ByteVector.fromArray(bs, q, at).convertShape(VectorOperators.B2F, fs, (i - at) / fs.length()))
+                .mul(sc[g]).sub(mn[g]);
     }
 
     final Scratch scratch(int cols) {
@@ -117,29 +220,11 @@ public class QuantMatmulVector implements MatmulKernel {
         }
         if (s.row.length < cols) {
             s.row = new float[cols];
+            s.q = new byte[cols];
+            s.scale = new float[cols / 16 + 1];
+            s.min = new float[cols / 16 + 1];
         }
         return s;
-    }
-
-    /** Widens {@code q}'s lanes to float, multiplies by {@code scale}, stores {@code byteLanes} values at {@code dst[o]}. */
-    final void storeScaled(ByteVector q, FloatVector scale, float[] dst, int o) {
-        VectorSpecies<Float> fs = qs.floats();
-        int lanes = fs.length();
-        int parts = qs.bytes().length() / lanes;
-        for (int p = 0; p < parts; p++) {
-            ((FloatVector) q.convertShape(VectorOperators.B2F, fs, p)).mul(scale).intoArray(dst, o + p * lanes);
-        }
-    }
-
-    /** As {@link #storeScaled} then minus {@code min} (two roundings, as ggml's {@code d * q - m}). */
-    final void storeScaledMinus(ByteVector q, FloatVector scale, FloatVector min, float[] dst, int o) {
-        VectorSpecies<Float> fs = qs.floats();
-        int lanes = fs.length();
-        int parts = qs.bytes().length() / lanes;
-        for (int p = 0; p < parts; p++) {
-            ((FloatVector) q.convertShape(VectorOperators.B2F, fs, p)).mul(scale).sub(min)
-                    .intoArray(dst, o + p * lanes);
-        }
     }
 
     @Override

@@ -30,10 +30,14 @@ public final class QuantMatmulVectors {
         return Optional.ofNullable(switch (type) {
             case Q4_0 -> new Q4_0MatmulVector(species);
             case Q8_0 -> new Q8_0MatmulVector(species);
+            case Q4_1 -> new Q4_1MatmulVector(species);
+            case Q5_0 -> new Q5_0MatmulVector(species);
+            case Q5_1 -> new Q5_1MatmulVector(species);
+            case Q2_K -> new Q2_KMatmulVector(species);
+            case Q3_K -> new Q3_KMatmulVector(species);
             case Q4_K -> new Q4_KMatmulVector(species);
+            case Q5_K -> new Q5_KMatmulVector(species);
             case Q6_K -> new Q6_KMatmulVector(species);
-            case Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q5_K ->
-                    new QuantMatmulVector(type, species, QuantMatmulScalars.forType(type).orElseThrow());
             default -> null;
         });
     }

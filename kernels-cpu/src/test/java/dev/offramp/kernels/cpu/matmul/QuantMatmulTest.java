@@ -68,7 +68,7 @@ class QuantMatmulTest {
             float[] got = new float[cols];
             for (int r = 0; r < 3; r++) {
                 Dequantize.row(type, w, r * rowBytes, want, 0, cols);
-                k.decodeRow(w, r * rowBytes, cols, got);
+                k.decodeRow(w, r * rowBytes, cols, got, k.scratch(cols));
                 for (int i = 0; i < cols; i++) {
                     if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
                         fail(k + " cols " + cols + " row " + r + " value " + i + ": reference " + want[i] + ", decoded " + got[i]);
