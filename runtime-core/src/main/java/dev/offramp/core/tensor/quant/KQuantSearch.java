@@ -1,0 +1,157 @@
+package dev.offramp.core.tensor.quant;
+
+/**
+ * The scale searches behind ggml's k-quant reference quantizers (after {@code make_qkx2_quants} and
+ * {@code make_qx_quants} in ggml-quants.c): try a handful of candidate inverse scales around the
+ * naive max/nmax one, refit scale (and minimum) by weighted least squares for each candidate's
+ * integer levels, and keep the candidate with the smallest weighted squared error.
+ */
+final class KQuantSearch {
+
+    /** ggml's GROUP_MAX_EPS: a group whose largest magnitude is below this is all zero. */
+    static final float GROUP_MAX_EPS = 1e-15f;
+
+    private KQuantSearch() {
+    }
+
+    /** ggml's {@code nearest_int}: round half to even (its float "magic number" trick does exactly this). */
+    static int nearestInt(float v) {
+        return (int) Math.rint(v);
+    }
+
+    /**
+     * Asymmetric search: levels {@code L[i] in [0, nmax]} with {@code x ~ scale * L - theMin}.
+     * Returns the scale; writes the (non-negative) minimum to {@code minOut[0]}.
+     */
+    static float scaleMin(int n, int nmax, float[] x, int xo, float[] w, byte[] levels, int lo, float[] minOut,
+                          byte[] aux, float rmin, float rdelta, int nstep) {
+        float min = x[xo];
+        float max = x[xo];
+        float sumW = w[0];
+        float sumX = sumW * x[xo];
+        for (int i = 1; i < n; i++) {
+            float xi = x[xo + i];
+            if (xi < min) {
+                min = xi;
+            }
+            if (xi > max) {
+                max = xi;
+            }
+            sumW += w[i];
+            sumX += w[i] * xi;
+        }
+        if (min > 0) {
+            min = 0;
+        }
+        if (max == min) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            minOut[0] = -min;
+            return 0f;
+        }
+        float iscale = nmax / (max - min);
+        float scale = 1 / iscale;
+        float bestError = 0;
+        for (int i = 0; i < n; i++) {
+            int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+            levels[lo + i] = (byte) l;
+            float diff = scale * l + min - x[xo + i];
+            bestError += w[i] * (diff * diff);
+        }
+        for (int is = 0; is <= nstep; is++) {
+            iscale = (rmin + rdelta * is + nmax) / (max - min);
+            float sumL = 0;
+            float sumL2 = 0;
+            float sumXL = 0;
+            for (int i = 0; i < n; i++) {
+                int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
+                aux[i] = (byte) l;
+                sumL += w[i] * l;
+                sumL2 += w[i] * l * l;
+                sumXL += w[i] * l * x[xo + i];
+            }
+            float det = sumW * sumL2 - sumL * sumL;
+            if (det > 0) {
+                float thisScale = (sumW * sumXL - sumX * sumL) / det;
+                float thisMin = (sumL2 * sumX - sumL * sumXL) / det;
+                if (thisMin > 0) {
+                    thisMin = 0;
+                    thisScale = sumXL / sumL2;
+                }
+                float err = 0;
+                for (int i = 0; i < n; i++) {
+                    float diff = thisScale * aux[i] + thisMin - x[xo + i];
+                    err += w[i] * (diff * diff);
+                }
+                if (err < bestError) {
+                    System.arraycopy(aux, 0, levels, lo, n);
+                    bestError = err;
+                    scale = thisScale;
+                    min = thisMin;
+                }
+            }
+        }
+        minOut[0] = -min;
+        return scale;
+    }
+
+    /**
+     * Symmetric search (rmse type 1: weights x^2): levels {@code L[i] in [0, 2*nmax)} store
+     * {@code l + nmax} with {@code x ~ scale * l}. Returns the (signed) scale.
+     */
+    static float symmetric(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            return 0f;
+        }
+        float iscale = -nmax / max;
+        float sumLX = 0;
+        float sumL2 = 0;
+        for (int i = 0; i < n; i++) {
+            float xi = x[xo + i];
+            int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * xi)));
+            levels[lo + i] = (byte) (l + nmax);
+            float w = xi * xi;
+            sumLX += w * xi * l;
+            sumL2 += w * l * l;
+        }
+        float scale = sumL2 != 0 ? sumLX / sumL2 : 0f;
+        float best = scale * sumLX;
+        for (int is = -9; is <= 9; is++) {
+            if (is == 0) {
+                continue;
+            }
+            iscale = -(nmax + 0.1f * is) / max;
+            sumLX = 0;
+            sumL2 = 0;
+            for (int i = 0; i < n; i++) {
+                float xi = x[xo + i];
+                int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * xi)));
+                float w = xi * xi;
+                sumLX += w * xi * l;
+                sumL2 += w * l * l;
+            }
+            if (sumL2 > 0 && sumLX * sumLX > best * sumL2) {
+                for (int i = 0; i < n; i++) {
+                    int l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * x[xo + i])));
+                    levels[lo + i] = (byte) (l + nmax);
+                }
+                scale = sumLX / sumL2;
+                best = scale * sumLX;
+            }
+        }
+        return scale;
+    }
+}
