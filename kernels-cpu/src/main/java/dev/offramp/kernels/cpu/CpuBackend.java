@@ -93,7 +93,7 @@ public final class CpuBackend implements Backend {
         if (tensor.rank() <= 1 && RowDecoder.supports(tensor.type())) {
             vector = RowDecoder.decodeAll(tensor);
         }
-        MatmulKernel kernel = tensor.rank() >= 2 ? kernels.matmul(tensor.type()) : null;
+        MatmulKernel kernel = tensor.rank() >= 2 ? kernels.matmul(tensor) : null;
         if (tensor.cols() > Integer.MAX_VALUE) {
             throw new IllegalArgumentException("tensor " + tensor.name() + " has rows of " + tensor.cols()
                     + " values; the CPU backend supports at most " + Integer.MAX_VALUE);

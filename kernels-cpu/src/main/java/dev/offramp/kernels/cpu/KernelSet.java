@@ -1,6 +1,6 @@
 package dev.offramp.kernels.cpu;
 
-import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.Tensor;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.ops.CpuOps;
 
@@ -11,8 +11,8 @@ import dev.offramp.kernels.cpu.ops.CpuOps;
 interface KernelSet {
     CpuOps ops();
 
-    /** The matmul kernel for {@code type}, or null when there is none. */
-    MatmulKernel matmul(DType type);
+    /** The matmul kernel for this tensor's type (and, where it pays, its contents), or null when there is none. */
+    MatmulKernel matmul(Tensor tensor);
 
     String describe();
 

@@ -1,6 +1,6 @@
 package dev.offramp.kernels.cpu;
 
-import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.Tensor;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.ops.CpuOps;
@@ -16,8 +16,8 @@ final class ScalarKernelSet implements KernelSet {
     }
 
     @Override
-    public MatmulKernel matmul(DType type) {
-        return MatmulKernels.scalar(type).orElse(null);
+    public MatmulKernel matmul(Tensor tensor) {
+        return MatmulKernels.scalar(tensor.type()).orElse(null);
     }
 
     @Override

@@ -192,6 +192,22 @@ class CpuBackendTest {
         }
     }
 
+    /** An F16 weight holding an infinity keeps its exact widening: the output is infinite, not garbage. */
+    @Test
+    void f16InfinityPropagates() {
+        float[] w = {1, Float.POSITIVE_INFINITY, 2, 3};
+        try (Backend b = new CpuBackend(1)) {
+            Weight wt = b.prepare(TestTensors.tensor("w", DType.F16, w, 2, 2));
+            Activations x = b.allocate(1, 2), y = b.allocate(1, 2);
+            b.write(x, 0, new float[]{1, 1}, 0);
+            b.matmul(wt, x, 1, y);
+            float[] out = new float[2];
+            b.read(y, 0, out, 0);
+            assertThat(out[0]).isEqualTo(Float.POSITIVE_INFINITY);
+            assertThat(out[1]).isEqualTo(5f);
+        }
+    }
+
     @Test
     void closedBackendRefusesWork() {
         Backend b = new CpuBackend(2);

@@ -29,14 +29,24 @@ import java.nio.ByteOrder;
 public abstract sealed class F16MatmulVector implements MatmulKernel {
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfLong I64_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(LE);
     private static final MatmulKernel SCALAR = new F16MatmulScalar();
 
     /** The kernel for {@code species}' width. */
     public static F16MatmulVector of(VectorSpecies<Float> species) {
+        return of(species, false);
+    }
+
+    /**
+     * @param finite true when the caller has checked that the weights hold no infinity or NaN
+     *               ({@link #allFinite}): widening then skips the exponent-31 fix-up, three times
+     *               fewer vector operations per weight; results are the same bits for such weights
+     */
+    public static F16MatmulVector of(VectorSpecies<Float> species, boolean finite) {
         return switch (species.vectorBitSize()) {
-            case 512 -> new W512();
-            case 256 -> new W256();
-            case 128 -> new W128();
+            case 512 -> new W512(finite);
+            case 256 -> new W256(finite);
+            case 128 -> new W128(finite);
             default -> throw new IllegalArgumentException("no F16 vector kernel for " + species);
         };
     }
@@ -48,9 +58,35 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
 
     abstract VectorSpecies<Integer> intSpecies();
 
+    private final boolean finite;
+
+    F16MatmulVector(boolean finite) {
+        this.finite = finite;
+    }
+
+    /**
+     * Whether no value of {@code w} is an infinity or NaN (exponent bits all ones). Read 4 halves per
+     * long: {@code (v & 0x7C00) + 0x0400} carries into bit 15 of a half exactly when its exponent is
+     * 31, and cannot carry into the next half.
+     */
+    public static boolean allFinite(MemorySegment w) {
+        long n = w.byteSize();
+        long i = 0;
+        long hit = 0;
+        for (; i + 8 <= n; i += 8) {
+            long v = w.get(I64_LE, i);
+            hit |= ((v & 0x7C007C007C007C00L) + 0x0400040004000400L) & 0x8000800080008000L;
+        }
+        for (; i + 2 <= n; i += 2) {
+            hit |= ((w.get(I16_LE, i) & 0x7C00) + 0x0400) & 0x8000;
+        }
+        return hit == 0;
+    }
+
     private FloatVector load(MemorySegment w, long offset) {
         ShortVector h = ShortVector.fromMemorySegment(halfSpecies(), w, offset, LE);
-        return Lanes.halfToFloat((IntVector) h.convertShape(VectorOperators.S2I, intSpecies(), 0));
+        IntVector i = (IntVector) h.convertShape(VectorOperators.S2I, intSpecies(), 0);
+        return finite ? Lanes.finiteHalfToFloat(i) : Lanes.halfToFloat(i);
     }
 
     @Override
@@ -65,7 +101,7 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
 
     @Override
     public String toString() {
-        return "F16MatmulVector[" + species().vectorBitSize() + "-bit]";
+        return "F16MatmulVector[" + species().vectorBitSize() + "-bit" + (finite ? ", finite" : "") + "]";
     }
 
     /** Per-thread landing place for horizontal sums (see {@link Lanes#sum(FloatVector, float[])}). */
@@ -159,6 +195,10 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
     }
 
     static final class W512 extends F16MatmulVector {
+        W512(boolean finite) {
+            super(finite);
+        }
+
         @Override
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_512;
@@ -176,6 +216,10 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
     }
 
     static final class W256 extends F16MatmulVector {
+        W256(boolean finite) {
+            super(finite);
+        }
+
         @Override
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_256;
@@ -193,6 +237,10 @@ public abstract sealed class F16MatmulVector implements MatmulKernel {
     }
 
     static final class W128 extends F16MatmulVector {
+        W128(boolean finite) {
+            super(finite);
+        }
+
         @Override
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_128;

@@ -105,6 +105,16 @@ public final class Lanes {
         return bits.or(infNan).or(quiet).or(sign).reinterpretAsFloats();
     }
 
+    /**
+     * {@link #halfToFloat} for halves known to be finite (exponent below 31): the same bits with
+     * five integer/float operations. The sign comes from bit 31 of the sign-extended lane.
+     */
+    public static FloatVector finiteHalfToFloat(IntVector h) {
+        IntVector mag = h.and(0x7FFF).lanewise(VectorOperators.LSHL, 13);
+        IntVector bits = mag.reinterpretAsFloats().mul(0x1p112f).reinterpretAsInts();
+        return bits.or(h.and(0x80000000)).reinterpretAsFloats();
+    }
+
     /** Widens bfloat16 values (low 16 bits of each int lane) to floats: they are a float's upper half. */
     public static FloatVector bf16ToFloat(IntVector h) {
         return h.lanewise(VectorOperators.LSHL, 16).reinterpretAsFloats();

@@ -34,6 +34,29 @@ class LanesTest {
         }
     }
 
+    /** The finite-only widening agrees with {@link Float#float16ToFloat} on every finite half. */
+    @ParameterizedTest
+    @ValueSource(ints = {512, 256, 128, 64})
+    void finiteHalfToFloatIsExactForFiniteHalves(int bits) {
+        VectorSpecies<Integer> is = VectorSpecies.of(int.class, VectorShape.forBitSize(bits));
+        int l = is.length();
+        int[] in = new int[l];
+        float[] out = new float[l];
+        for (int h = 0; h < 65536; h += l) {
+            for (int i = 0; i < l; i++) {
+                in[i] = (short) (h + i);
+            }
+            Lanes.finiteHalfToFloat(IntVector.fromArray(is, in, 0)).intoArray(out, 0);
+            for (int i = 0; i < l; i++) {
+                if (((h + i) & 0x7C00) == 0x7C00) {
+                    continue; // infinities and NaNs are the caller's to exclude
+                }
+                assertThat(Float.floatToRawIntBits(out[i])).as("half 0x%04x", h + i)
+                        .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat((short) (h + i))));
+            }
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(ints = {512, 256, 128, 64})
     void bf16IsTheUpperHalf(int bits) {
