@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 CommandLine.HelpCommand.class,
                 InspectCommand.class,
                 GenerateCommand.class,
+                ChatCommand.class,
                 SynthCommand.class,
                 PerplexityCommand.class,
         })
