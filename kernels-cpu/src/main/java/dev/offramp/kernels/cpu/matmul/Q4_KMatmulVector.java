@@ -1,8 +1,8 @@
 package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
-import dev.offramp.core.tensor.quant.Q4_KCodec;
 import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -14,8 +14,87 @@ import java.nio.ByteOrder;
  * sub-block and high nibbles the second; value = (d*scale) * q - (dmin*min), as ggml rounds it.
  */
 public final class Q4_KMatmulVector extends QuantMatmulVector {
+    private final boolean fused;
+
     public Q4_KMatmulVector(VectorSpecies<Float> species) {
         super(DType.Q4_K, species, new Q4_KMatmulScalar());
+        int lanes = qs.floats().length();
+        this.fused = (lanes == 16 || lanes == 8) && qs.bytes().length() == lanes;
+    }
+
+    /**
+     * One token, decoded in registers: the weights and accumulation order of the staged path (chunk c
+     * of lanes into accumulator c % 4; value (float) q * scale - min), without the byte buffer.
+     */
+    @Override
+    float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
+        if (!fused) {
+            return super.rowDot(w, base, cols, x, xo, s);
+        }
+        VectorSpecies<Float> fs = qs.floats();
+        VectorSpecies<Byte> bs = qs.bytes();
+        int l = fs.length();
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        FloatVector a2 = a0;
+        FloatVector a3 = a0;
+        float[] sc = s.scale;
+        float[] mn = s.min;
+        for (int b = 0, nb = cols >>> 8; b < nb; b++) {
+            long blk = base + 144L * b;
+            QuantKScales.unpack(w, blk + 4, QuantMatmulScalar.half(w, blk), QuantMatmulScalar.half(w, blk + 2), sc, mn, 0);
+            for (int pair = 0; pair < 4; pair++) {
+                long at = blk + 16 + 32L * pair;
+                int xi = xo + 256 * b + 64 * pair;
+                float d1 = sc[2 * pair];
+                float m1 = mn[2 * pair];
+                float d2 = sc[2 * pair + 1];
+                float m2 = mn[2 * pair + 1];
+                if (l == 16) {
+                    // 64 values = chunks 0..3: low nibbles of bytes 0-15, 16-31, then high nibbles.
+                    ByteVector v0 = ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector v1 = ByteVector.fromMemorySegment(bs, w, at + 16, ByteOrder.LITTLE_ENDIAN);
+                    a0 = ((FloatVector) v0.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi), a0);
+                    a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+                    a2 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                            .fma(FloatVector.fromArray(fs, x, xi + 32), a2);
+                    a3 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                            .fma(FloatVector.fromArray(fs, x, xi + 48), a3);
+                } else {
+                    // l == 8: 64 values = chunks 0..7: low nibbles of the four 8-byte quarters, then high.
+                    ByteVector v0 = ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector v1 = ByteVector.fromMemorySegment(bs, w, at + 8, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector v2 = ByteVector.fromMemorySegment(bs, w, at + 16, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector v3 = ByteVector.fromMemorySegment(bs, w, at + 24, ByteOrder.LITTLE_ENDIAN);
+                    a0 = ((FloatVector) v0.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi), a0);
+                    a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi + 8), a1);
+                    a2 = ((FloatVector) v2.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi + 16), a2);
+                    a3 = ((FloatVector) v3.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi + 24), a3);
+                    a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                            .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+                    a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                            .fma(FloatVector.fromArray(fs, x, xi + 40), a1);
+                    a2 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                            .fma(FloatVector.fromArray(fs, x, xi + 48), a2);
+                    a3 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                            .fma(FloatVector.fromArray(fs, x, xi + 56), a3);
+                }
+            }
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(s.lanes, 0);
+        return QuantDot.sumLanes(s.lanes, l);
     }
 
     @Override
@@ -28,12 +107,8 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         byte[] q = s.q;
         for (int b = 0, nb = cols >>> 8; b < nb; b++) {
             long blk = base + 144L * b;
-            float d = QuantMatmulScalar.half(w, blk);
-            float dmin = QuantMatmulScalar.half(w, blk + 2);
-            for (int j = 0; j < 8; j++) {
-                s.scale[8 * b + j] = d * Q4_KCodec.scale(w, blk + 4, j);
-                s.min[8 * b + j] = dmin * Q4_KCodec.min(w, blk + 4, j);
-            }
+            QuantKScales.unpack(w, blk + 4, QuantMatmulScalar.half(w, blk), QuantMatmulScalar.half(w, blk + 2),
+                    s.scale, s.min, 8 * b);
             for (int pair = 0; pair < 4; pair++) {
                 long at = blk + 16 + 32L * pair;
                 int o = 256 * b + 64 * pair;

@@ -1,7 +1,6 @@
 package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
-import dev.offramp.core.tensor.quant.Q4_KCodec;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -25,12 +24,8 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
         byte[] q = s.q;
         for (int b = 0, nb = cols >>> 8; b < nb; b++) {
             long blk = base + 176L * b;
-            float d = QuantMatmulScalar.half(w, blk);
-            float dmin = QuantMatmulScalar.half(w, blk + 2);
-            for (int j = 0; j < 8; j++) {
-                s.scale[8 * b + j] = d * Q4_KCodec.scale(w, blk + 4, j);
-                s.min[8 * b + j] = dmin * Q4_KCodec.min(w, blk + 4, j);
-            }
+            QuantKScales.unpack(w, blk + 4, QuantMatmulScalar.half(w, blk), QuantMatmulScalar.half(w, blk + 2),
+                    s.scale, s.min, 8 * b);
             ByteVector h0 = ByteVector.fromMemorySegment(B16, w, blk + 16, ByteOrder.LITTLE_ENDIAN);
             ByteVector h1 = ByteVector.fromMemorySegment(B16, w, blk + 32, ByteOrder.LITTLE_ENDIAN);
             for (int pair = 0; pair < 4; pair++) {
