@@ -92,14 +92,15 @@ public final class GgufTokenizers {
                     "unsupported tokenizer '" + model + "' (supported: llama, gpt2)");
         }
         b.source(sourceName).modelName(md.string("general.name", ""));
+        // 0xFFFFFFFF ("none" in converters) keeps llama.cpp's default, as llama.cpp does for any out-of-range id
         Integer v;
-        if ((v = md.id("tokenizer.ggml.bos_token_id")) != null) b.bos(v);
-        if ((v = md.id("tokenizer.ggml.eos_token_id")) != null) b.eos(v);
-        if ((v = md.id("tokenizer.ggml.eot_token_id")) != null) b.eot(v);
-        if ((v = md.id("tokenizer.ggml.eom_token_id")) != null) b.eom(v);
-        if ((v = md.id("tokenizer.ggml.unknown_token_id")) != null) b.unk(v);
-        if ((v = md.id("tokenizer.ggml.padding_token_id")) != null) b.pad(v);
-        if ((v = md.id("tokenizer.ggml.seperator_token_id")) != null) b.sep(v);
+        if ((v = md.id("tokenizer.ggml.bos_token_id")) != null && v != -1) b.bos(v);
+        if ((v = md.id("tokenizer.ggml.eos_token_id")) != null && v != -1) b.eos(v);
+        if ((v = md.id("tokenizer.ggml.eot_token_id")) != null && v != -1) b.eot(v);
+        if ((v = md.id("tokenizer.ggml.eom_token_id")) != null && v != -1) b.eom(v);
+        if ((v = md.id("tokenizer.ggml.unknown_token_id")) != null && v != -1) b.unk(v);
+        if ((v = md.id("tokenizer.ggml.padding_token_id")) != null && v != -1) b.pad(v);
+        if ((v = md.id("tokenizer.ggml.seperator_token_id")) != null && v != -1) b.sep(v);
         Boolean f;
         if ((f = md.bool("tokenizer.ggml.add_bos_token")) != null) b.addBos(f);
         if ((f = md.bool("tokenizer.ggml.add_eos_token")) != null) b.addEos(f);

@@ -51,7 +51,10 @@ final class MetadataValues {
         throw new TokenizerFormatException(source, key, "expected a bool, got " + v.getClass().getSimpleName());
     }
 
-    /** An id as llama.cpp reads it (uint32); values beyond int range come back as -2 (invalid). */
+    /**
+     * An id as llama.cpp reads it (uint32). 0xFFFFFFFF, which converters write for "none", comes back
+     * as -1; other values beyond int range as -2 (invalid, reported by the builder).
+     */
     Integer id(String key) {
         Object v = raw(key);
         if (v == null) {
@@ -62,7 +65,10 @@ final class MetadataValues {
             if (l < 0 && !(v instanceof Long)) {
                 l &= 0xFFFFFFFFL; // a uint32 held in an int
             }
-            return l > Integer.MAX_VALUE ? -2 : (int) l;
+            if (l == 0xFFFFFFFFL || l == -1) {
+                return -1;
+            }
+            return l > Integer.MAX_VALUE || l < 0 ? -2 : (int) l;
         }
         throw new TokenizerFormatException(source, key, "expected an integer, got " + v.getClass().getSimpleName());
     }

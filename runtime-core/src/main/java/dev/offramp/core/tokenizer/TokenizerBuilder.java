@@ -166,7 +166,8 @@ public final class TokenizerBuilder {
             if (given >= 0 && given < vocab.size()) {
                 id = given;
             } else if (given >= 0 || given < -1) {
-                LOG.log(System.Logger.Level.WARNING, source + ": " + what + " token id " + Integer.toUnsignedString(given)
+                LOG.log(System.Logger.Level.WARNING, source + ": " + what + " token id "
+                        + (given >= 0 ? String.valueOf(given) : "(out of range)")
                         + " is outside the vocabulary of " + vocab.size() + "; using " + id);
             } else {
                 id = -1;
