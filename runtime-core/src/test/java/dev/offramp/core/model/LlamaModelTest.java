@@ -172,4 +172,26 @@ class LlamaModelTest {
         assertThatThrownBy(() -> m.forwardFrom(m.newState(8, DType.F32, 2), 2, saved, 5, pos, n, ExitPlan.full(), rows, resumed))
                 .hasMessageContaining("hidden states");
     }
+
+    @ParameterizedTest
+    @CsvSource({"llama3, 4", "linear, 4", "none, 2", "linear, 2"})
+    void ropeScalingAndPartialRotaryMatchFloat64Reference(String scaling, int ropeDim) {
+        RopeScaling sc = switch (scaling) {
+            // original context 1000: wavelengths 6.3 (kept) and 628 (in the smoothed band between 250 and 1000)
+            case "llama3" -> new RopeScaling.Llama3(8f, 1f, 4f, 1000);
+            case "linear" -> new RopeScaling.Linear(4f);
+            default -> RopeScaling.NONE;
+        };
+        ModelConfig c = new ModelConfig("llama", 37, 16, 2, 4, 2, 4, 24, 64, 1e-5f, 10000f, ropeDim,
+                RopeStyle.NEOX, sc, true, false, false, false);
+        Map<String, Tensor> w = SyntheticModels.weights(c, 17);
+        LlamaModel m = LlamaModel.bind(c, w, new ScalarTestBackend());
+        assertClose(prefill(m, TOKENS, 4, ExitPlan.full()), new ReferenceLlama(c, w).logits(TOKENS), c.vocabSize());
+        if (sc != RopeScaling.NONE) {
+            ModelConfig plain = new ModelConfig("llama", 37, 16, 2, 4, 2, 4, 24, 64, 1e-5f, 10000f, ropeDim,
+                    RopeStyle.NEOX, RopeScaling.NONE, true, false, false, false);
+            assertThat(prefill(LlamaModel.bind(plain, w, new ScalarTestBackend()), TOKENS, 4, ExitPlan.full()))
+                    .isNotEqualTo(prefill(m, TOKENS, 4, ExitPlan.full()));
+        }
+    }
 }
