@@ -187,8 +187,8 @@ public final class Session implements AutoCloseable {
 
     /**
      * Starts generating after {@code prompt} (appended to the history; BOS is added when the session
-     * is empty and the tokenizer asks for it). The returned stream evaluates lazily, one token per
-     * {@code next()}.
+     * is empty and the tokenizer asks for it). The prompt is evaluated (prefilled) at once; after that
+     * the stream does the work of one token per {@code next()}, so a caller that stops iterating stops it.
      */
     public TokenStream stream(String prompt, GenerateOptions options) {
         Tokenizer tok = generator.tokenizer();
