@@ -79,6 +79,11 @@ public final class HfModelSource implements ModelSource {
             Map<String, Object> md = new LinkedHashMap<>();
             hf.raw().forEach((k, v) -> md.put(METADATA_PREFIX + k, v));
             Optional<Tokenizer> tok = HfTokenizerLookup.find(dir, tokenizerOverride);
+            if (tok.isPresent() && tok.get().vocabSize() > config.vocabSize()) {
+                // Fewer tokens than embedding rows is common (padded vocabularies); more would index past the table.
+                throw new HfFormatException(dir, "the tokenizer has " + tok.get().vocabSize()
+                        + " tokens but the model's vocab_size is " + config.vocabSize());
+            }
             return new HfModelSource(dir, config, ckpt, Collections.unmodifiableMap(byGguf), tok,
                     Collections.unmodifiableMap(md));
         } catch (IOException | RuntimeException e) {

@@ -3,6 +3,7 @@ package dev.offramp.loader.hf;
 import dev.offramp.core.tokenizer.Tokenizer;
 import dev.offramp.loader.gguf.GgufFile;
 import dev.offramp.loader.tokenizer.GgufTokenizers;
+import dev.offramp.loader.tokenizer.HfTokenizers;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,7 +19,6 @@ import java.util.Optional;
  */
 final class HfTokenizerLookup {
 
-    private static final System.Logger LOG = System.getLogger(HfTokenizerLookup.class.getName());
     private static final byte[] GGUF_MAGIC = {'G', 'G', 'U', 'F'};
 
     private HfTokenizerLookup() {
@@ -51,10 +51,11 @@ final class HfTokenizerLookup {
                 throw new HfFormatException(file, "tokenizer: " + e.getMessage(), e);
             }
         }
-        // tokenizer.json / tokenizer.model readers are not wired in yet; the model loads without a
-        // tokenizer and generation reports that it needs one.
-        LOG.log(System.Logger.Level.WARNING, file + ": this tokenizer format is not read yet; loading without a tokenizer");
-        return Optional.empty();
+        try {
+            return Optional.of(HfTokenizers.fromFile(file));
+        } catch (RuntimeException e) {
+            throw new HfFormatException(file, "tokenizer: " + e.getMessage(), e);
+        }
     }
 
     private static boolean isGguf(Path file) throws IOException {
