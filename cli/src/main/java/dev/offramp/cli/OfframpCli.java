@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
                 ChatCommand.class,
                 SynthCommand.class,
                 PerplexityCommand.class,
+                QuantizeCommand.class,
         })
 public final class OfframpCli implements Runnable {
 

@@ -1,0 +1,136 @@
+package dev.offramp.cli;
+
+import dev.offramp.core.tensor.DType;
+import dev.offramp.loader.gguf.GgufFile;
+import dev.offramp.loader.quantize.GgufQuantizer;
+import dev.offramp.loader.quantize.QuantizeOptions;
+import dev.offramp.loader.quantize.TensorPlan;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
+import me.tongfei.progressbar.ProgressBar;
+import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarStyle;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.Callable;
+
+/**
+ * {@code offramp quantize SRC.gguf DST.gguf --type Q4_K [--token-embedding-type T] [--output-type T] [--mixed SIZE]}:
+ * a thin shell over {@link GgufQuantizer} (and {@code MixedPrecision} for {@code --mixed}). The tensor
+ * table goes to stdout, the progress bar to stderr.
+ */
+@Command(name = "quantize",
+        mixinStandardHelpOptions = true,
+        description = {"Quantize a GGUF model (llama.cpp's conventions: norms stay F32, the output head gets",
+                "Q6_K/Q8_0, rows that are not whole blocks fall back to a compatible type)."})
+final class QuantizeCommand implements Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "SRC", description = "GGUF model to read")
+    Path source;
+
+    @Parameters(index = "1", paramLabel = "DST", description = "GGUF file to write")
+    Path dest;
+
+    @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE",
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16, F32")
+    String type;
+
+    @Option(names = "--token-embedding-type", paramLabel = "TYPE", description = "type of token_embd.weight")
+    String tokenEmbeddingType;
+
+    @Option(names = "--output-type", paramLabel = "TYPE", description = "type of the output head")
+    String outputType;
+
+    @Option(names = "--allow-requantize", description = "accept already-quantized weights as the source")
+    boolean allowRequantize;
+
+    @Option(names = "--threads", defaultValue = "0", description = "worker threads (0 = one per core)")
+    int threads;
+
+    @Option(names = "--quiet", description = "no tensor table and no progress bar")
+    boolean quiet;
+
+    @Override
+    public Integer call() throws Exception {
+        QuantizeOptions o = QuantizeOptions.of(dtype(type)).withThreads(threads).withAllowRequantize(allowRequantize);
+        if (tokenEmbeddingType != null) {
+            o = o.withTokenEmbeddingType(dtype(tokenEmbeddingType));
+        }
+        if (outputType != null) {
+            o = o.withOutputType(dtype(outputType));
+        }
+        return run(o, Map.of());
+    }
+
+    Integer run(QuantizeOptions o, Map<String, DType> overrides) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        checkDestination(source, dest);
+        try (GgufFile src = GgufFile.open(source)) {
+            QuantizeOptions opts = overrides.isEmpty() ? o : o.withOverrides(overrides);
+            List<TensorPlan> plan = GgufQuantizer.plan(src, opts);
+            long total = plan.stream().mapToLong(TensorPlan::elements).sum();
+            long before = plan.stream().mapToLong(p -> p.from().bytesFor(p.elements())).sum();
+            long after = plan.stream().mapToLong(TensorPlan::outputBytes).sum();
+            if (!quiet) {
+                for (TensorPlan p : plan) {
+                    out.printf(Locale.ROOT, "%-32s %-18s %5s -> %-5s %s%n", p.name(), java.util.Arrays.toString(p.shape()),
+                            p.from(), p.to(), p.reason());
+                }
+                out.flush();
+            }
+            long t0 = System.nanoTime();
+            if (quiet) {
+                GgufQuantizer.write(src, plan, opts, dest, null);
+            } else {
+                try (ProgressBar bar = new ProgressBarBuilder().setTaskName("quantize").setInitialMax(total)
+                        .setStyle(ProgressBarStyle.ASCII).setUnit(total >= 100_000_000 ? " Mweights" : " kweights", total >= 100_000_000 ? 1_000_000 : 1_000)
+                        .setConsumer(new ConsoleProgressBarConsumer(stderr())).build()) {
+                    GgufQuantizer.write(src, plan, opts, dest, bar::stepBy);
+                }
+            }
+            out.printf(Locale.ROOT, "tensor data %.2f MB -> %.2f MB (%s), %.1f s%n", before / 1e6, after / 1e6,
+                    dest, (System.nanoTime() - t0) / 1e9);
+            out.flush();
+        }
+        return 0;
+    }
+
+    /** The progress bar must never touch stdout (it may be piped); picocli's err writer wraps System.err. */
+    private static PrintStream stderr() {
+        return System.err;
+    }
+
+    static void checkDestination(Path source, Path dest) throws java.io.IOException {
+        if (!Files.exists(source)) {
+            throw new java.nio.file.NoSuchFileException(source.toString(), null, "source model not found");
+        }
+        Path dir = dest.toAbsolutePath().getParent();
+        if (Files.isDirectory(dest)) {
+            throw new java.nio.file.FileSystemException(dest.toString(), null, "destination is a folder; name a file");
+        }
+        if (dir != null && Files.exists(dir) && !Files.isWritable(dir)) {
+            throw new java.nio.file.AccessDeniedException(dir.toString(), null, "destination folder is not writable");
+        }
+    }
+
+    static DType dtype(String s) {
+        try {
+            return DType.valueOf(s.toUpperCase(Locale.ROOT));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("unknown weight type '" + s + "'");
+        }
+    }
+}
