@@ -15,7 +15,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * A token's logits must not depend on its batch or the thread count: chunked prefill, one-token
- * decode, 1 and 2 threads all give the same bits (what makes speculative decoding lossless).
+ * decode, 1, 2 and 3 threads (uneven row splits) all give the same bits (what makes speculative decoding lossless).
  */
 class BatchInvarianceTest {
 
@@ -27,11 +27,13 @@ class BatchInvarianceTest {
     void prefillDecodeAndThreadCountsAgreeBitForBit(String model) throws Exception {
         try (ModelSource src = Models.open(Fixtures.model(model), null);
              Backend one = Models.backend("cpu", 1);
-             Backend two = Models.backend("cpu", 2)) {
+             Backend two = Models.backend("cpu", 2);
+             Backend three = Models.backend("cpu", 3)) {
             int v = src.config().vocabSize();
             int n = TOKENS.length;
             float[] prefill7 = LogitsReferenceTest.allLogits(LlamaModel.bind(src.config(), src.tensors(), two), TOKENS, 7);
             float[] prefill1t = LogitsReferenceTest.allLogits(LlamaModel.bind(src.config(), src.tensors(), one), TOKENS, 64);
+            float[] prefill3t = LogitsReferenceTest.allLogits(LlamaModel.bind(src.config(), src.tensors(), three), TOKENS, 3);
             LlamaModel m = LlamaModel.bind(src.config(), src.tensors(), two);
             float[] decode = new float[n * v];
             float[] row = new float[v];
@@ -45,6 +47,7 @@ class BatchInvarianceTest {
                 int bits = Float.floatToRawIntBits(decode[i]);
                 assertThat(Float.floatToRawIntBits(prefill7[i])).as("prefill vs decode at %d", i).isEqualTo(bits);
                 assertThat(Float.floatToRawIntBits(prefill1t[i])).as("1 vs 2 threads at %d", i).isEqualTo(bits);
+                assertThat(Float.floatToRawIntBits(prefill3t[i])).as("3 vs 2 threads at %d", i).isEqualTo(bits);
             }
         }
     }
