@@ -23,6 +23,10 @@ class LogitsReferenceTest {
     static final int[] TOKENS = {1, 403, 407, 261, 378, 432, 383, 286, 261, 376, 298, 315, 421};
 
     static float[] allLogits(LlamaModel m, int[] tokens, int chunk) {
+        return allLogits(m, tokens, chunk, DType.F32);
+    }
+
+    static float[] allLogits(LlamaModel m, int[] tokens, int chunk, DType kvType) {
         int n = tokens.length;
         int[] pos = new int[n];
         int[] rows = new int[n];
@@ -31,7 +35,7 @@ class LogitsReferenceTest {
             rows[i] = i;
         }
         float[] out = new float[n * m.config().vocabSize()];
-        try (ForwardState st = m.newState(64, DType.F32, chunk)) {
+        try (ForwardState st = m.newState(64, kvType, chunk)) {
             m.forward(st, tokens, pos, n, ExitPlan.full(), rows, out);
         }
         return out;
@@ -47,6 +51,8 @@ class LogitsReferenceTest {
             float[] got = allLogits(m, TOKENS, 5);
             double[][] ref = new ReferenceLlama(src.config(), src.tensors()).logits(TOKENS);
             int v = src.config().vocabSize();
+            // an F16 KV cache rounds K/V to 11 significant bits: close, but not within the F32 bound
+            assertThat(worstRatio(allLogits(m, TOKENS, 4, DType.F16), ref, v)).isBetween(1e-7, 5e-3);
             double max = 0;
             double worst = 0;
             for (int t = 0; t < ref.length; t++) {
@@ -58,5 +64,17 @@ class LogitsReferenceTest {
             assertThat(max).isGreaterThan(0);
             assertThat(worst).as("max |logit| %s", max).isLessThanOrEqualTo(1e-4 * max);
         }
+    }
+
+    static double worstRatio(float[] got, double[][] ref, int v) {
+        double max = 0;
+        double worst = 0;
+        for (int t = 0; t < ref.length; t++) {
+            for (int i = 0; i < v; i++) {
+                max = Math.max(max, Math.abs(ref[t][i]));
+                worst = Math.max(worst, Math.abs(got[t * v + i] - ref[t][i]));
+            }
+        }
+        return worst / max;
     }
 }
