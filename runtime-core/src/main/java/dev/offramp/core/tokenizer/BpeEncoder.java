@@ -79,7 +79,30 @@ final class BpeEncoder {
         return id < nVocab ? id : -1;
     }
 
+    /** Per-call work arrays, reused across the words of one text (a text has many short words). */
+    static final class Scratch {
+        int[] sym = new int[64];
+        int[] size = new int[64];
+        int[] prev = new int[64];
+        int[] next = new int[64];
+        final MergeQueue queue = new MergeQueue();
+
+        void ensure(int n) {
+            if (sym.length < n) {
+                int cap = Math.max(n, sym.length * 2);
+                sym = new int[cap];
+                size = new int[cap];
+                prev = new int[cap];
+                next = new int[cap];
+            }
+        }
+    }
+
     void encodeWord(byte[] w, int off, int len, IntList out) {
+        encodeWord(w, off, len, out, new Scratch());
+    }
+
+    void encodeWord(byte[] w, int off, int len, IntList out, Scratch scratch) {
         if (len == 0) {
             return;
         }
@@ -94,17 +117,19 @@ final class BpeEncoder {
             emit(w, off, 1, byteSymbol[w[off] & 0xFF], out);
             return;
         }
-        int[] sym = new int[len];
-        int[] size = new int[len];
-        int[] prev = new int[len];
-        int[] next = new int[len];
+        scratch.ensure(len);
+        int[] sym = scratch.sym;
+        int[] size = scratch.size;
+        int[] prev = scratch.prev;
+        int[] next = scratch.next;
         for (int i = 0; i < len; i++) {
             sym[i] = byteSymbol[w[off + i] & 0xFF];
             size[i] = 1;
             prev[i] = i - 1;
             next[i] = i + 1 < len ? i + 1 : -1;
         }
-        MergeQueue q = new MergeQueue();
+        MergeQueue q = scratch.queue;
+        q.clear();
         for (int i = 1; i < len; i++) {
             addPair(q, sym, size, i - 1, i);
         }

@@ -122,6 +122,7 @@ final class VocabTokenizer implements Tokenizer {
             }
         } else {
             byte[] buf = new byte[64];
+            BpeEncoder.Scratch scratch = new BpeEncoder.Scratch();
             for (long[] f : frags) {
                 if (f[0] >= 0) {
                     out.add((int) f[0]);
@@ -136,7 +137,7 @@ final class VocabTokenizer implements Tokenizer {
                         buf = new byte[Math.max(need, buf.length * 2)];
                     }
                     int n = Utf8.encode(cps, cp, cp + wl, buf, 0);
-                    bpe.encodeWord(buf, 0, n, out);
+                    bpe.encodeWord(buf, 0, n, out, scratch);
                     cp += wl;
                 }
             }
