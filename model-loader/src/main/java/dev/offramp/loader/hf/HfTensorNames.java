@@ -42,9 +42,11 @@ public final class HfTensorNames {
 
     /**
      * Parameter suffixes carried over unchanged. {@code weight_scale}/{@code weight_scale_inv} are the
-     * per-row or per-block scales of HF FP8 checkpoints, kept next to their weight.
+     * per-row or per-block scales of HF FP8 checkpoints and {@code input_scale} their static
+     * activation scales, kept next to their weight.
      */
-    private static final List<String> SUFFIXES = List.of("weight", "bias", "weight_scale", "weight_scale_inv");
+    private static final List<String> SUFFIXES = List.of("weight", "bias", "weight_scale", "weight_scale_inv",
+            "input_scale");
 
     private static final Pattern HF_BLOCK = Pattern.compile("model\\.layers\\.(\\d+)\\.(.+)\\.([a-z_]+)");
     private static final Pattern GGUF_BLOCK = Pattern.compile("blk\\.(\\d+)\\.([a-z_]+)\\.([a-z_]+)");

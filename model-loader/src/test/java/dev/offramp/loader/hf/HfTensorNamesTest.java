@@ -24,7 +24,8 @@ class HfTensorNamesTest {
             Map.entry("model.layers.127.mlp.gate_proj.weight", "blk.127.ffn_gate.weight"),
             Map.entry("model.layers.5.mlp.up_proj.bias", "blk.5.ffn_up.bias"),
             Map.entry("model.layers.5.mlp.down_proj.weight", "blk.5.ffn_down.weight"),
-            Map.entry("model.layers.5.mlp.down_proj.weight_scale", "blk.5.ffn_down.weight_scale"));
+            Map.entry("model.layers.5.mlp.down_proj.weight_scale", "blk.5.ffn_down.weight_scale"),
+            Map.entry("model.layers.6.self_attn.k_proj.input_scale", "blk.6.attn_k.input_scale"));
 
     @Test
     void mapsBothWays() {
