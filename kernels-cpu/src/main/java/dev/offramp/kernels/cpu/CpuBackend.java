@@ -32,6 +32,12 @@ import java.lang.foreign.MemorySegment;
  * each calling thread gets its own reusable parallel-loop state, so dispatch allocates nothing.
  */
 public final class CpuBackend implements Backend {
+    /** Multiply-adds below which an op runs on the calling thread alone. */
+    private static final long PARALLEL_MIN_WORK = 1 << 16;
+
+    private final long parallelMinWork;
+    /** Far above any useful count (one per core); guards against a typo like {@code -t 1000000}. */
+    public static final int MAX_THREADS = 1024;
     private final WorkerPool pool;
     private final KernelSet kernels;
     private final CpuOps ops;
@@ -49,8 +55,19 @@ public final class CpuBackend implements Backend {
 
     /** {@code threads} workers in all (0 = one per core) at a given SIMD width. */
     public CpuBackend(int threads, VectorWidth width) {
+        this(threads, width, PARALLEL_MIN_WORK);
+    }
+
+    /** Tests pass {@code parallelMinWork = 0} so that even tiny ops are split across the workers. */
+    CpuBackend(int threads, VectorWidth width, long parallelMinWork) {
+        this.parallelMinWork = parallelMinWork;
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be >= 0 (0 = one per core), got " + threads);
+        }
+        if (threads > MAX_THREADS) {
+            // each worker is a platform thread with its own stack: an absurd count would exhaust
+            // native memory (an OutOfMemoryError on some unrelated thread) instead of failing here
+            throw new IllegalArgumentException("threads must be at most " + MAX_THREADS + ", got " + threads);
         }
         int n = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
         if (width.isScalar()) {
@@ -166,7 +183,8 @@ public final class CpuBackend implements Backend {
         MatmulTask task = c.matmul;
         task.set(k, cw.source().data(), cw.cols, xa.data, xa.cols(), n, oa.data, oa.cols());
         int r = (int) rows;
-        int grain = Math.max(16, r / (pool.parallelism() * 8));
+        // Below ~64K multiply-adds a hand-off to the workers costs more than it saves.
+        int grain = (long) r * cw.cols * n < parallelMinWork ? r : Math.max(16, r / (pool.parallelism() * 8));
         try {
             pool.parallelFor(c.job, task, r, grain, c.scratch);
         } finally {
@@ -305,7 +323,8 @@ public final class CpuBackend implements Backend {
         AttentionTask task = c.attention;
         task.set(ops, qa, kc, layer, positions, heads, kvHeads, headDim, oa);
         int items = n * heads;
-        int grain = Math.max(1, items / (pool.parallelism() * 4));
+        long work = n == 0 ? 0 : (long) items * (positions[n - 1] + 1) * headDim;
+        int grain = work < parallelMinWork ? items : Math.max(1, items / (pool.parallelism() * 4));
         try {
             pool.parallelFor(c.job, task, items, grain, c.scratch);
         } finally {

@@ -32,6 +32,17 @@ public interface Backend extends AutoCloseable {
     /** Makes a weight usable by this backend's kernels (a view on CPU, an upload on GPU). Called once per tensor. */
     Weight prepare(Tensor tensor);
 
+    /**
+     * Bytes that KV caches and activations may still take (for a CPU backend: the Java heap not in
+     * use). Callers check a request against it before allocating, so an impossible context is refused
+     * with a message instead of an {@link OutOfMemoryError} that could hit any thread of the process.
+     * Garbage not yet collected counts as in use, so this errs on the small side.
+     */
+    default long availableMemory() {
+        Runtime rt = Runtime.getRuntime();
+        return rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+    }
+
     /** A zeroed F32 activation matrix {@code [rows, cols]}. */
     Activations allocate(int rows, int cols);
 

@@ -44,6 +44,7 @@ public final class ForwardState implements AutoCloseable {
         if (kvType != DType.F32 && kvType != DType.F16) {
             throw new IllegalArgumentException("KV cache type must be F32 or F16, got " + kvType);
         }
+        checkMemory(backend, c, capacity, kvType, chunk);
         this.backend = backend;
         this.chunk = chunk;
         this.vocab = c.vocabSize();
@@ -61,6 +62,33 @@ public final class ForwardState implements AutoCloseable {
         this.chunkTokens = new int[chunk];
         this.chunkPositions = new int[chunk];
         ensureHeadRows(1);
+    }
+
+    /**
+     * Bytes a state of {@code capacity} positions and {@code chunk}-token batches takes: the KV cache,
+     * the per-chunk activations and one row of head input and logits.
+     */
+    public static long bytesNeeded(ModelConfig c, int capacity, DType kvType, int chunk) {
+        long kv = 2L * c.layers() * capacity * c.kvDim() * (kvType == DType.F16 ? 2 : 4);
+        long perRow = 3L * c.dim() + 2L * c.qDim() + 2L * c.kvDim() + 2L * c.ffnDim();
+        long act = 4L * chunk * perRow + 4L * (c.dim() + c.vocabSize());
+        return kv + act;
+    }
+
+    private static void checkMemory(Backend backend, ModelConfig c, int capacity, DType kvType, int chunk) {
+        long needed = bytesNeeded(c, capacity, kvType, chunk);
+        long available = backend.availableMemory();
+        if (needed > available) {
+            // Uncollected garbage counts as used: look once more after a collection before refusing
+            // (only on this rare path, never per token).
+            System.gc();
+            available = backend.availableMemory();
+        }
+        if (needed > available) {
+            throw new dev.offramp.core.backend.InsufficientMemoryException("a context of " + capacity + " positions ("
+                    + kvType + " KV cache, " + c.layers() + " layers x " + c.kvDim() + ") with batches of " + chunk
+                    + " tokens", needed, available);
+        }
     }
 
     /** Positions this state's KV cache holds. */
