@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
                 SynthCommand.class,
                 PerplexityCommand.class,
                 QuantizeCommand.class,
+                ConvertCommand.class,
         })
 public final class OfframpCli implements Runnable {
 

@@ -59,7 +59,11 @@ public final class GgufQuantizer {
         return out;
     }
 
-    static TensorPlan planOne(Tensor t, QuantizeOptions o, boolean hasOutput) {
+    /**
+     * The type {@code t} gets under {@code o}'s rules; {@code hasOutput} tells whether the model has a
+     * separate {@code output.weight} (else {@code token_embd.weight} is the output head).
+     */
+    public static TensorPlan planOne(Tensor t, QuantizeOptions o, boolean hasOutput) {
         String name = t.name();
         DType override = o.overrides().get(name);
         if (override == null && (t.rank() < 2 || !name.endsWith(".weight"))) {
@@ -160,8 +164,18 @@ public final class GgufQuantizer {
         };
     }
 
-    private static void encodeTensor(Tensor t, DType to, ExecutorService pool, int threads, WritableByteChannel ch,
-                                     LongConsumer progress) throws IOException {
+    /**
+     * A {@link GgufWriter.TensorProducer} that re-encodes {@code t} as {@code to}, row-parallel on
+     * {@code pool} ({@code threads} workers), reporting finished elements to {@code progress}.
+     */
+    public static GgufWriter.TensorProducer producer(Tensor t, DType to, ExecutorService pool, int threads,
+                                                     LongConsumer progress) {
+        return ch -> encodeTensor(t, to, pool, threads, ch, progress);
+    }
+
+    /** Re-encodes {@code t} as {@code to} into {@code ch} (exactly {@code to.bytesFor(elements)} bytes). */
+    public static void encodeTensor(Tensor t, DType to, ExecutorService pool, int threads, WritableByteChannel ch,
+                                    LongConsumer progress) throws IOException {
         int cols = Math.toIntExact(t.cols());
         long rows = t.rows();
         long srcRowBytes = t.type().bytesFor(cols);

@@ -1,0 +1,181 @@
+package dev.offramp.loader.convert;
+
+import dev.offramp.core.model.ModelConfig;
+import dev.offramp.core.model.RopeScaling;
+import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.Tensor;
+import dev.offramp.loader.gguf.GgufFile;
+import dev.offramp.loader.gguf.GgufValue;
+import dev.offramp.loader.gguf.GgufWriter;
+import dev.offramp.loader.hf.HfModelSource;
+import dev.offramp.loader.hf.QkRowPermutation;
+import dev.offramp.loader.quantize.GgufQuantizer;
+import dev.offramp.loader.quantize.QuantizeOptions;
+import dev.offramp.loader.quantize.TensorPlan;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+/**
+ * An HF folder (config.json, safetensors shards) to a GGUF llama.cpp loads: llama.cpp's metadata keys,
+ * GGUF tensor names, and, for the {@code llama} architecture, q/k rows permuted from HF's rotate-half
+ * order to llama.cpp's interleaved pairs (as llama.cpp's own converter does; Qwen2 keeps NeoX order).
+ * 1-D tensors are stored as F32, like llama.cpp's converter. The tokenizer metadata comes from a GGUF
+ * given with {@link ConvertOptions#tokenizer()}.
+ *
+ * <pre>{@code
+ * HfToGguf.convert(Path.of("stories260K-hf"), Path.of("out.gguf"),
+ *         ConvertOptions.defaults().withTokenizer(Path.of("stories260K.gguf")));
+ * }</pre>
+ */
+public final class HfToGguf {
+
+    private HfToGguf() {
+    }
+
+    /** Returns the tensors written with their types. */
+    public static List<TensorPlan> convert(Path hfDir, Path dest, ConvertOptions o) throws IOException {
+        Map<String, GgufValue> tokenizer = tokenizerMetadata(hfDir, o.tokenizer());
+        try (HfModelSource src = HfModelSource.open(hfDir, o.tokenizer());
+             Arena arena = Arena.ofShared()) {
+            ModelConfig c = src.config();
+            String arch = switch (c.architecture()) {
+                // llama.cpp's converter writes Mistral (no sliding window) as the llama architecture.
+                case "llama", "mistral" -> "llama";
+                case "qwen2" -> "qwen2";
+                default -> throw new ConversionException(hfDir, "architecture '" + c.architecture()
+                        + "' cannot be converted (supported: llama, mistral, qwen2)");
+            };
+            boolean permute = arch.equals("llama");
+            Map<String, Tensor> tensors = src.tensors();
+            boolean hasOutput = tensors.containsKey("output.weight");
+            QuantizeOptions qo = o.type() == null ? null : QuantizeOptions.of(o.type()).withThreads(o.threads());
+            GgufWriter w = GgufWriter.create();
+            metadata(w, c, arch, hfDir, o.type());
+            w.putAll(tokenizer);
+            int threads = o.threads() > 0 ? o.threads() : Runtime.getRuntime().availableProcessors();
+            List<TensorPlan> plans = new ArrayList<>();
+            try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
+                for (Tensor t0 : tensors.values()) {
+                    Tensor t = t0;
+                    if (!(t.type() == DType.F32 || t.type() == DType.F16 || t.type() == DType.BF16)) {
+                        throw new ConversionException(hfDir, "tensor " + t.name() + " has dtype " + t.type()
+                                + "; only F32, F16 and BF16 checkpoints can be converted");
+                    }
+                    if (permute && isQk(t.name())) {
+                        int heads = t.name().contains("attn_q") ? c.heads() : c.kvHeads();
+                        t = QkRowPermutation.hfToGguf(t, heads, arena);
+                    }
+                    DType to;
+                    TensorPlan plan;
+                    if (t.rank() < 2) {
+                        to = DType.F32;
+                        plan = new TensorPlan(t.name(), t.shape(), t.type(), to, "1-D tensors are stored as F32");
+                    } else if (qo == null) {
+                        plan = new TensorPlan(t.name(), t.shape(), t.type(), t.type(), "");
+                        to = t.type();
+                    } else {
+                        plan = GgufQuantizer.planOne(t, qo, hasOutput);
+                        to = plan.to();
+                    }
+                    plans.add(plan);
+                    if (to == t.type()) {
+                        w.addTensor(t);
+                    } else {
+                        w.addTensor(t.name(), to, t.shape(), GgufQuantizer.producer(t, to, pool, threads, n -> { }));
+                    }
+                }
+                w.write(dest);
+            }
+            return plans;
+        }
+    }
+
+    private static boolean isQk(String name) {
+        return name.endsWith("attn_q.weight") || name.endsWith("attn_k.weight")
+                || name.endsWith("attn_q.bias") || name.endsWith("attn_k.bias");
+    }
+
+    private static void metadata(GgufWriter w, ModelConfig c, String arch, Path hfDir, DType type)
+            throws ConversionException {
+        String p = arch + ".";
+        w.put("general.architecture", GgufValue.string(arch));
+        Path name = hfDir.toAbsolutePath().normalize().getFileName();
+        w.put("general.name", GgufValue.string(name == null ? "model" : name.toString()));
+        w.put(p + "vocab_size", GgufValue.uint32(c.vocabSize()));
+        w.put(p + "context_length", GgufValue.uint32(c.contextLength()));
+        w.put(p + "embedding_length", GgufValue.uint32(c.dim()));
+        w.put(p + "block_count", GgufValue.uint32(c.layers()));
+        w.put(p + "feed_forward_length", GgufValue.uint32(c.ffnDim()));
+        w.put(p + "attention.head_count", GgufValue.uint32(c.heads()));
+        w.put(p + "attention.head_count_kv", GgufValue.uint32(c.kvHeads()));
+        if (c.headDim() != c.dim() / c.heads()) {
+            w.put(p + "attention.key_length", GgufValue.uint32(c.headDim()));
+            w.put(p + "attention.value_length", GgufValue.uint32(c.headDim()));
+        }
+        w.put(p + "rope.dimension_count", GgufValue.uint32(c.ropeDim()));
+        w.put(p + "rope.freq_base", GgufValue.float32(c.ropeTheta()));
+        w.put(p + "attention.layer_norm_rms_epsilon", GgufValue.float32(c.normEps()));
+        switch (c.ropeScaling()) {
+            case RopeScaling.None n -> { }
+            case RopeScaling.Linear l -> {
+                w.put(p + "rope.scaling.type", GgufValue.string("linear"));
+                w.put(p + "rope.scaling.factor", GgufValue.float32(l.factor()));
+            }
+            case RopeScaling.Llama3 l -> throw new ConversionException(hfDir,
+                    "Llama 3 RoPE scaling needs a rope_freqs tensor, which this converter does not write yet");
+        }
+        if (type == null) {
+            w.put("general.file_type", GgufValue.uint32(0));
+        } else {
+            w.put("general.file_type", GgufValue.uint32(GgufQuantizer.fileType(type)));
+            if (type.isQuantized()) {
+                w.put("general.quantization_version", GgufValue.uint32(2));
+            }
+        }
+    }
+
+    /** {@code tokenizer.*} keys from the GGUF given as tokenizer; other tokenizer files cannot be written yet. */
+    static Map<String, GgufValue> tokenizerMetadata(Path hfDir, Path tokenizer) throws IOException {
+        if (tokenizer == null) {
+            for (String f : new String[] {"tokenizer.json", "tokenizer.model"}) {
+                if (Files.isRegularFile(hfDir.resolve(f))) {
+                    throw new ConversionException(hfDir.resolve(f), "writing GGUF tokenizer metadata from " + f
+                            + " is not supported yet; pass --tokenizer FILE.gguf with the same vocabulary");
+                }
+            }
+            throw new ConversionException(hfDir, "no tokenizer (no tokenizer.json or tokenizer.model): pass "
+                    + "--tokenizer FILE.gguf to copy the vocabulary from a GGUF");
+        }
+        if (!Files.isRegularFile(tokenizer)) {
+            throw new java.nio.file.NoSuchFileException(tokenizer.toString(), null, "tokenizer file not found");
+        }
+        byte[] magic = new byte[4];
+        try (var in = Files.newInputStream(tokenizer)) {
+            if (in.readNBytes(magic, 0, 4) != 4 || magic[0] != 'G' || magic[1] != 'G' || magic[2] != 'U' || magic[3] != 'F') {
+                throw new ConversionException(tokenizer, "only a GGUF can lend its tokenizer to a converted GGUF "
+                        + "(tokenizer.json/tokenizer.model to GGUF metadata is not supported yet)");
+            }
+        }
+        Map<String, GgufValue> out = new LinkedHashMap<>();
+        try (GgufFile g = GgufFile.open(tokenizer)) {
+            g.metadata().entries().forEach((k, v) -> {
+                if (k.startsWith("tokenizer.")) {
+                    out.put(k, v);
+                }
+            });
+        }
+        if (!out.containsKey("tokenizer.ggml.model")) {
+            throw new ConversionException(tokenizer, "GGUF has no tokenizer.ggml.model vocabulary to copy");
+        }
+        return out;
+    }
+}
