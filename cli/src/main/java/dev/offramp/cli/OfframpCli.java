@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
                 GenerateCommand.class,
                 ChatCommand.class,
                 SynthCommand.class,
+                BenchCommand.class,
                 PerplexityCommand.class,
                 QuantizeCommand.class,
                 ConvertCommand.class,
