@@ -125,7 +125,7 @@ class BatchInvarianceTest {
 
     static Stream<Arguments> cases() {
         List<Arguments> out = new ArrayList<>();
-        for (VectorWidth width : new VectorWidth[]{VectorWidth.PREFERRED, VectorWidth.bits(128), VectorWidth.SCALAR}) {
+        for (VectorWidth width : new VectorWidth[]{VectorWidth.PREFERRED, VectorWidth.SCALAR}) {
             for (DType type : new DType[]{DType.F32, DType.F16, DType.BF16}) {
                 out.add(Arguments.of(width, type, type == DType.F16 ? DType.F16 : DType.F32,
                         type == DType.BF16 ? RopeStyle.NEOX : RopeStyle.NORMAL));
@@ -143,7 +143,7 @@ class BatchInvarianceTest {
         try (Backend b1 = new CpuBackend(1, width)) {
             one = prefill(b1, type, cacheType, style, TOKENS_IN);
         }
-        try (Backend b2 = new CpuBackend(2, width)) {
+        try (Backend b2 = new CpuBackend(2, width, 0)) { // split even tiny ops across both threads
             two = prefill(b2, type, cacheType, style, TOKENS_IN);
             stepped = decode(b2, type, cacheType, style, TOKENS_IN);
         }
@@ -159,7 +159,7 @@ class BatchInvarianceTest {
     /** Eight sessions on one backend at once (issue 10's load) get exactly their solo results. */
     @Test
     void concurrentSessionsShareOneBackend() throws Exception {
-        try (Backend b = new CpuBackend(2)) {
+        try (Backend b = new CpuBackend(2, VectorWidth.PREFERRED, 0)) {
             float[][] solo = prefill(b, DType.F32, DType.F32, RopeStyle.NORMAL, TOKENS_IN);
             ExecutorService ex = Executors.newFixedThreadPool(8);
             try {
@@ -168,7 +168,7 @@ class BatchInvarianceTest {
                     boolean stepwise = s % 2 == 0;
                     Callable<float[][]> job = () -> {
                         float[][] r = null;
-                        for (int rep = 0; rep < 2; rep++) {
+                        for (int rep = 0; rep < 1; rep++) {
                             r = stepwise ? decode(b, DType.F32, DType.F32, RopeStyle.NORMAL, TOKENS_IN)
                                     : prefill(b, DType.F32, DType.F32, RopeStyle.NORMAL, TOKENS_IN);
                         }

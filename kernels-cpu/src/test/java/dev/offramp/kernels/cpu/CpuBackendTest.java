@@ -209,6 +209,20 @@ class CpuBackendTest {
     }
 
     @Test
+    void workersAreNamedDaemonsAndStopOnClose() throws Exception {
+        java.util.Set<Thread> before = Thread.getAllStackTraces().keySet();
+        CpuBackend b = new CpuBackend(3);
+        java.util.List<Thread> workers = Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> !before.contains(t) && t.getName().startsWith("offramp-cpu-")).toList();
+        assertThat(workers).hasSize(2).allMatch(Thread::isDaemon);
+        b.close();
+        for (Thread t : workers) {
+            t.join(2000);
+        }
+        assertThat(workers).noneMatch(Thread::isAlive);
+    }
+
+    @Test
     void closedBackendRefusesWork() {
         Backend b = new CpuBackend(2);
         Activations x = b.allocate(1, 4);
