@@ -96,12 +96,7 @@ public final class Session implements AutoCloseable {
     /** Appends tokens to the history; they are evaluated by the next generation or {@link #evaluate()}. */
     public void append(int... ids) {
         checkOpen();
-        int vocab = model.config().vocabSize();
-        for (int id : ids) {
-            if (id < 0 || id >= vocab) {
-                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
-            }
-        }
+        checkIds(ids);
         if (ids.length == 0) {
             return;
         }
@@ -118,12 +113,23 @@ public final class Session implements AutoCloseable {
      * re-rendered with its template shares everything up to the newest turn).
      */
     public void sync(int[] ids) {
+        checkOpen();
+        checkIds(ids);
         int common = 0;
         while (common < length && common < ids.length && tokens[common] == ids[common]) {
             common++;
         }
         rollback(common);
         append(Arrays.copyOfRange(ids, common, ids.length));
+    }
+
+    private void checkIds(int[] ids) {
+        int vocab = model.config().vocabSize();
+        for (int id : ids) {
+            if (id < 0 || id >= vocab) {
+                throw new IllegalArgumentException("token id " + id + " is outside the vocabulary [0, " + vocab + ")");
+            }
+        }
     }
 
     /**
