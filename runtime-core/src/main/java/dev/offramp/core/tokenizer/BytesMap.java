@@ -30,6 +30,11 @@ final class BytesMap {
         for (int i = off, end = off + len; i < end; i++) {
             h = (h ^ b[i]) * 0x01000193;
         }
+        // murmur3's finalizer: FNV alone leaves the low bits (the ones the mask keeps) poorly mixed
+        h ^= h >>> 16;
+        h *= 0x85EBCA6B;
+        h ^= h >>> 13;
+        h *= 0xC2B2AE35;
         return h ^ (h >>> 16);
     }
 
