@@ -91,9 +91,9 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
     }
 
     @Override
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst, Scratch s) {
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst, int dstOffset, Scratch s) {
         if (!vectorDecode) {
-            super.decodeRow(w, base, cols, dst, s);
+            super.decodeRow(w, base, cols, dst, dstOffset, s);
             return;
         }
         VectorSpecies<Float> species = qs.floats();
@@ -109,10 +109,10 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 ByteVector lo = q.and((byte) 0x0F).sub((byte) 8);
                 ByteVector hi = q.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F).sub((byte) 8);
                 for (int p = 0; p < parts; p++) {
-                    ((FloatVector) lo.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, 32 * b + k + p * lanes);
+                    ((FloatVector) lo.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, dstOffset + 32 * b + k + p * lanes);
                 }
                 for (int p = 0; p < parts; p++) {
-                    ((FloatVector) hi.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, 32 * b + 16 + k + p * lanes);
+                    ((FloatVector) hi.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, dstOffset + 32 * b + 16 + k + p * lanes);
                 }
             }
         }

@@ -81,9 +81,9 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
     }
 
     @Override
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst, Scratch s) {
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst, int dstOffset, Scratch s) {
         if (!vectorDecode) {
-            super.decodeRow(w, base, cols, dst, s);
+            super.decodeRow(w, base, cols, dst, dstOffset, s);
             return;
         }
         VectorSpecies<Float> species = qs.floats();
@@ -97,7 +97,7 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
             for (int k = 0; k < 32; k += byteLanes) {
                 ByteVector q = ByteVector.fromMemorySegment(bytes, w, blk + 2 + k, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < parts; p++) {
-                    ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, 32 * b + k + p * lanes);
+                    ((FloatVector) q.convertShape(VectorOperators.B2F, species, p)).mul(d).intoArray(dst, dstOffset + 32 * b + k + p * lanes);
                 }
             }
         }

@@ -43,10 +43,19 @@ public class QuantMatmulVector implements MatmulKernel {
     /** Per-thread buffers: kernels are shared by the worker threads, which split the rows. */
     static final class Scratch {
         float[] row = new float[0];
+        float[] rows = new float[0];
+        final float[] four = new float[4];
         byte[] q = new byte[0];
         float[] scale = new float[0];
         float[] min = new float[0];
         final float[] lanes = new float[64];
+
+        float[] rows(int size) {
+            if (rows.length < size) {
+                rows = new float[size];
+            }
+            return rows;
+        }
     }
 
     /**
@@ -92,15 +101,38 @@ public class QuantMatmulVector implements MatmulKernel {
             }
             return;
         }
-        // Several tokens (prefill, verification): each row is decoded once for all of them.
-        float[] row = s.row;
-        for (int r = rowStart; r < rowEnd; r++) {
-            decodeRow(w, r * rowBytes, cols, row, s);
-            for (int t = 0; t < n; t++) {
-                out[t * outStride + r] = dot.dot(row, 0, x, t * xStride, cols, s.lanes);
+        // Several tokens (prefill, verification): a block of rows is decoded once into floats (kept
+        // in L2), then swept by tiles of four tokens, each weight chunk loaded once per tile.
+        int rowBlock = Math.max(1, Math.min(rowEnd - rowStart, ROW_BLOCK_FLOATS / cols));
+        float[] rows = s.rows(rowBlock * cols);
+        float[] four = s.four;
+        for (int r0 = rowStart; r0 < rowEnd; r0 += rowBlock) {
+            int rn = Math.min(rowBlock, rowEnd - r0);
+            for (int i = 0; i < rn; i++) {
+                decodeRow(w, (r0 + i) * rowBytes, cols, rows, i * cols, s);
+            }
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                int xo = t * xStride;
+                for (int i = 0; i < rn; i++) {
+                    dot.dot4(rows, i * cols, x, xo, xo + xStride, xo + 2 * xStride, xo + 3 * xStride, cols, four, s.lanes);
+                    int o = t * outStride + r0 + i;
+                    out[o] = four[0];
+                    out[o + outStride] = four[1];
+                    out[o + 2 * outStride] = four[2];
+                    out[o + 3 * outStride] = four[3];
+                }
+            }
+            for (; t < n; t++) {
+                for (int i = 0; i < rn; i++) {
+                    out[t * outStride + r0 + i] = dot.dot(rows, i * cols, x, t * xStride, cols, s.lanes);
+                }
             }
         }
     }
+
+    /** Decoded floats per row block: 64 Ki floats (256 KiB) stay in this machine's L2 while tiles sweep them. */
+    private static final int ROW_BLOCK_FLOATS = 1 << 16;
 
     /** Group size (16 or 32) of the staged decoding, or 0 when the type has no {@link #decodeQuants}. */
     int groupSize() {
@@ -130,25 +162,25 @@ public class QuantMatmulVector implements MatmulKernel {
             decodeQuants(w, base, cols, s);
             return dotQuants(s, cols, x, xo);
         }
-        decodeRow(w, base, cols, s.row, s);
+        decodeRow(w, base, cols, s.row, 0, s);
         return dot.dot(s.row, 0, x, xo, cols, s.lanes);
     }
 
     /**
-     * Writes the {@code cols} dequantized values of the row at byte {@code base} into {@code dst}:
+     * Writes the {@code cols} dequantized values of the row at byte {@code base} into {@code dst} from {@code dstOffset}:
      * bit-identical to {@link Dequantize#row} (tests hold every subclass to that).
      */
-    void decodeRow(MemorySegment w, long base, int cols, float[] dst, Scratch s) {
+    void decodeRow(MemorySegment w, long base, int cols, float[] dst, int dstOffset, Scratch s) {
         if (staged()) {
             decodeQuants(w, base, cols, s);
-            expandQuants(s, cols, dst);
+            expandQuants(s, cols, dst, dstOffset);
         } else {
-            Dequantize.row(type, w, base, dst, 0, cols);
+            Dequantize.row(type, w, base, dst, dstOffset, cols);
         }
     }
 
     /** Stage 2 for several tokens: {@code dst[i] = (float) q[i] * scale[g] - min[g]}. */
-    final void expandQuants(Scratch s, int cols, float[] dst) {
+    final void expandQuants(Scratch s, int cols, float[] dst, int dstOffset) {
         VectorSpecies<Float> fs = qs.floats();
         VectorSpecies<Byte> bs = qs.bytes();
         int lanes = fs.length();
@@ -161,7 +193,7 @@ public class QuantMatmulVector implements MatmulKernel {
             float sc = s.scale[i >>> shift];
             float mn = s.min[i >>> shift];
             for (int p = 0; p < parts; p++) {
-                ((FloatVector) v.convertShape(VectorOperators.B2F, fs, p)).mul(sc).sub(mn).intoArray(dst, i + p * lanes);
+                ((FloatVector) v.convertShape(VectorOperators.B2F, fs, p)).mul(sc).sub(mn).intoArray(dst, dstOffset + i + p * lanes);
             }
         }
     }

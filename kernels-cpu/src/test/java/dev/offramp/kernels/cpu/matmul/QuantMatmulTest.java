@@ -68,7 +68,7 @@ class QuantMatmulTest {
             float[] got = new float[cols];
             for (int r = 0; r < 3; r++) {
                 Dequantize.row(type, w, r * rowBytes, want, 0, cols);
-                k.decodeRow(w, r * rowBytes, cols, got, k.scratch(cols));
+                k.decodeRow(w, r * rowBytes, cols, got, 0, k.scratch(cols));
                 for (int i = 0; i < cols; i++) {
                     if (Float.floatToRawIntBits(want[i]) != Float.floatToRawIntBits(got[i])) {
                         fail(k + " cols " + cols + " row " + r + " value " + i + ": reference " + want[i] + ", decoded " + got[i]);
@@ -84,7 +84,7 @@ class QuantMatmulTest {
         MatmulKernel vector = QuantMatmulVectors.forType(type, species(bits)).orElseThrow();
         MatmulKernel scalar = vector.scalar();
         assertThat(scalar).isInstanceOf(QuantMatmulScalar.class);
-        int n = 3;
+        int n = 5;
         for (int cols : colsFor(type)) {
             for (int rows : ROWS) {
                 long seed = 1000L * cols + rows + type.ordinal();
@@ -135,11 +135,14 @@ class QuantMatmulTest {
         assertBatchAndSplitInvariant(QuantMatmulScalars.forType(type).orElseThrow());
     }
 
-    /** n = 5 vs five n = 1 calls, and rows split in three uneven ranges vs one call: identical bits. */
+    /**
+     * n = 5 (a tile of four tokens plus one) vs five n = 1 calls, and rows split in three uneven ranges
+     * vs one call: identical bits. 37 rows of 2048 span two row blocks of the prefill path.
+     */
     static void assertBatchAndSplitInvariant(MatmulKernel k) {
         DType type = k.type();
-        int cols = type.blockSize() == 32 ? 768 : 512;
-        int rows = 7;
+        int cols = 2048;
+        int rows = 37;
         int n = 5;
         MemorySegment w = QuantTestData.matrix(type, rows, cols, 77);
         // Strided activations and outputs, as a batch inside larger buffers is laid out.
