@@ -40,14 +40,15 @@ final class SynthCommand implements Callable<Integer> {
     Path output;
 
     @Option(names = {"-t", "--type"}, paramLabel = "TYPE", defaultValue = "F16",
-            description = "weight type: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1 (default ${DEFAULT-VALUE})")
+            description = "weight type: F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K (default ${DEFAULT-VALUE})")
     String type;
 
-    @Option(names = "--embedding-type", paramLabel = "TYPE", description = "type of token_embd.weight (default: --type)")
+    @Option(names = "--embedding-type", paramLabel = "TYPE",
+            description = "type of token_embd.weight, even when it is the tied head (default: llama-quantize's rule)")
     String embeddingType;
 
     @Option(names = "--output-type", paramLabel = "TYPE",
-            description = "type of output.weight (default: --type; Q8_0 when --type is Q4_0)")
+            description = "type of the output head (default, as llama-quantize: Q6_K for quantized types, Q8_0 for Q8_0 or rows not a multiple of 256)")
     String outputType;
 
     @Option(names = "--seed", defaultValue = "0", description = "random seed; same seed, same bytes (default ${DEFAULT-VALUE})")

@@ -14,10 +14,14 @@ import java.util.Objects;
  * }</pre>
  *
  * @param shape         the dimensions
- * @param type          type of the 2-D weight matrices (norms and {@code rope_freqs} stay F32)
- * @param embeddingType type of {@code token_embd.weight}; null = {@code type}
- * @param outputType    type of {@code output.weight} (untied shapes); null = {@code type}, except Q8_0 when
- *                      {@code type} is Q4_0 (llama-quantize also keeps the head at higher precision)
+ * @param type          type of the 2-D weight matrices (norms and {@code rope_freqs} stay F32); rows that are
+ *                      not whole blocks of it fall back as llama-quantize does (Q4_K to Q5_0, Q5_K to Q5_1,
+ *                      Q6_K to Q8_0, then F16)
+ * @param embeddingType type of {@code token_embd.weight} (wins even when it is the tied output head, like
+ *                      llama-quantize's {@code --token-embedding-type}); null = llama-quantize's rule
+ * @param outputType    type of the output head ({@code output.weight}, or {@code token_embd.weight} when
+ *                      tied); null = llama-quantize's rule: Q6_K for quantized types other than Q8_0, Q8_0
+ *                      when its rows are not a multiple of 256 or the type is Q8_0, {@code type} for float types
  * @param seed          same seed, same options: same bytes
  * @param inertFrom     layers {@code >= inertFrom} get all-zero {@code attn_output} and {@code ffn_down}
  *                      weights, so the residual stream leaves them unchanged ({@code h_L == h_E});
@@ -59,14 +63,27 @@ public record SynthOptions(SynthShape shape, DType type, DType embeddingType, DT
         return new SynthOptions(shape, type, embeddingType, t, seed, inertFrom, vocabFile);
     }
 
-    DType effectiveEmbeddingType() {
-        return embeddingType != null ? embeddingType : type;
-    }
-
-    DType effectiveOutputType() {
-        if (outputType != null) {
-            return outputType;
+    /** The type a 2-D weight gets: its explicit type or {@code type}, then llama-quantize's block fallbacks. */
+    DType typeFor(String name, long cols, boolean outputHead) {
+        DType want = type;
+        if (name.equals("token_embd.weight") && embeddingType != null) {
+            want = embeddingType;
+        } else if (outputHead && outputType != null) {
+            want = outputType;
+        } else if (outputHead && type.isQuantized()) {
+            want = cols % 256 != 0 || type == DType.Q8_0 ? DType.Q8_0 : DType.Q6_K;
         }
-        return type == DType.Q4_0 ? DType.Q8_0 : type;
+        if (cols % want.blockSize() != 0) {
+            want = switch (want) {
+                case Q4_K -> DType.Q5_0;
+                case Q5_K -> DType.Q5_1;
+                case Q6_K -> DType.Q8_0;
+                default -> DType.F16;
+            };
+            if (cols % want.blockSize() != 0) {
+                want = DType.F16;
+            }
+        }
+        return want;
     }
 }

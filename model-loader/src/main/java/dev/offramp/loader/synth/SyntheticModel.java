@@ -4,7 +4,6 @@ import dev.offramp.core.model.ModelConfig;
 import dev.offramp.core.model.RopeScaling;
 import dev.offramp.core.model.RopeStyle;
 import dev.offramp.core.tensor.DType;
-import dev.offramp.core.tensor.quant.Quantize;
 import dev.offramp.loader.gguf.GgufArray;
 import dev.offramp.loader.gguf.GgufFile;
 import dev.offramp.loader.gguf.GgufValue;
@@ -69,14 +68,10 @@ public final class SyntheticModel {
 
     static SynthPlan plan(SynthOptions o, Map<String, GgufValue> tokenizer) {
         SynthShape s = o.shape();
-        for (DType t : new DType[]{o.type(), o.effectiveEmbeddingType(), o.effectiveOutputType()}) {
-            if (!Quantize.supports(t)) {
-                throw new IllegalArgumentException("no quantizer for weight type " + t + " yet (supported: "
-                        + "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1)");
-            }
-            if (s.dim() % t.blockSize() != 0 || s.ffnDim() % t.blockSize() != 0) {
-                throw new IllegalArgumentException("shape " + s.name() + ": rows of " + s.dim() + " / " + s.ffnDim()
-                        + " values are not whole " + t + " blocks of " + t.blockSize());
+        for (DType t : new DType[]{o.type(), o.embeddingType(), o.outputType()}) {
+            if (t != null && !WeightStream.canEncode(t)) {
+                throw new IllegalArgumentException("no quantizer for weight type " + t + " (supported: "
+                        + "F32, F16, BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
             }
         }
         int hd = s.headDim();
@@ -85,9 +80,12 @@ public final class SyntheticModel {
         long kvDim = (long) s.kvHeads() * hd;
         long ffn = s.ffnDim();
         DType w = o.type();
+        DType wDim = o.typeFor("", dim, false);   // rows of dim values (q, k, v, gate, up)
+        DType wQ = o.typeFor("", qDim, false);    // attn_output rows
+        DType wFfn = o.typeFor("", ffn, false);   // ffn_down rows
         List<PlannedTensor> t = new ArrayList<>();
-        t.add(new PlannedTensor("token_embd.weight", o.effectiveEmbeddingType(), new long[]{s.vocabSize(), dim},
-                PlannedTensor.Fill.RANDOM));
+        t.add(new PlannedTensor("token_embd.weight", o.typeFor("token_embd.weight", dim, s.tied()),
+                new long[]{s.vocabSize(), dim}, PlannedTensor.Fill.RANDOM));
         if (s.llama3Rope()) {
             t.add(new PlannedTensor("rope_freqs.weight", DType.F32, new long[]{hd / 2}, PlannedTensor.Fill.ROPE_FREQS));
         }
@@ -96,18 +94,18 @@ public final class SyntheticModel {
             PlannedTensor.Fill out = o.inertFrom() >= 0 && l >= o.inertFrom()
                     ? PlannedTensor.Fill.ZERO : PlannedTensor.Fill.RANDOM;
             t.add(new PlannedTensor(b + "attn_norm.weight", DType.F32, new long[]{dim}, PlannedTensor.Fill.ONES));
-            t.add(new PlannedTensor(b + "attn_q.weight", w, new long[]{qDim, dim}, PlannedTensor.Fill.RANDOM));
-            t.add(new PlannedTensor(b + "attn_k.weight", w, new long[]{kvDim, dim}, PlannedTensor.Fill.RANDOM));
-            t.add(new PlannedTensor(b + "attn_v.weight", w, new long[]{kvDim, dim}, PlannedTensor.Fill.RANDOM));
-            t.add(new PlannedTensor(b + "attn_output.weight", w, new long[]{dim, qDim}, out));
+            t.add(new PlannedTensor(b + "attn_q.weight", wDim, new long[]{qDim, dim}, PlannedTensor.Fill.RANDOM));
+            t.add(new PlannedTensor(b + "attn_k.weight", wDim, new long[]{kvDim, dim}, PlannedTensor.Fill.RANDOM));
+            t.add(new PlannedTensor(b + "attn_v.weight", wDim, new long[]{kvDim, dim}, PlannedTensor.Fill.RANDOM));
+            t.add(new PlannedTensor(b + "attn_output.weight", wQ, new long[]{dim, qDim}, out));
             t.add(new PlannedTensor(b + "ffn_norm.weight", DType.F32, new long[]{dim}, PlannedTensor.Fill.ONES));
-            t.add(new PlannedTensor(b + "ffn_gate.weight", w, new long[]{ffn, dim}, PlannedTensor.Fill.RANDOM));
-            t.add(new PlannedTensor(b + "ffn_up.weight", w, new long[]{ffn, dim}, PlannedTensor.Fill.RANDOM));
-            t.add(new PlannedTensor(b + "ffn_down.weight", w, new long[]{dim, ffn}, out));
+            t.add(new PlannedTensor(b + "ffn_gate.weight", wDim, new long[]{ffn, dim}, PlannedTensor.Fill.RANDOM));
+            t.add(new PlannedTensor(b + "ffn_up.weight", wDim, new long[]{ffn, dim}, PlannedTensor.Fill.RANDOM));
+            t.add(new PlannedTensor(b + "ffn_down.weight", wFfn, new long[]{dim, ffn}, out));
         }
         t.add(new PlannedTensor("output_norm.weight", DType.F32, new long[]{dim}, PlannedTensor.Fill.ONES));
         if (!s.tied()) {
-            t.add(new PlannedTensor("output.weight", o.effectiveOutputType(), new long[]{s.vocabSize(), dim},
+            t.add(new PlannedTensor("output.weight", o.typeFor("output.weight", dim, true), new long[]{s.vocabSize(), dim},
                     PlannedTensor.Fill.RANDOM));
         }
 
@@ -153,6 +151,9 @@ public final class SyntheticModel {
             case Q8_0 -> 7;
             case Q5_0 -> 8;
             case Q5_1 -> 9;
+            case Q4_K -> 14; // Q4_K_S / Q5_K_S: every matrix in the type, the head in Q6_K
+            case Q5_K -> 16;
+            case Q6_K -> 18;
             case BF16 -> 32;
             default -> null;
         };

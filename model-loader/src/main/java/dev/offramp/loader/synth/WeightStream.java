@@ -1,6 +1,7 @@
 package dev.offramp.loader.synth;
 
 import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.quant.KQuantizers;
 import dev.offramp.core.tensor.quant.Quantize;
 
 import java.io.IOException;
@@ -56,13 +57,26 @@ final class WeightStream {
                 case ROPE_FREQS -> System.arraycopy(explicitValues, Math.toIntExact(done * cols), values, 0, count);
             }
             for (int r = 0; r < n; r++) {
-                Quantize.row(type, values, r * cols, seg, r * rowBytes, cols);
+                encode(type, values, r * cols, seg, r * rowBytes, cols);
             }
             ByteBuffer buf = ByteBuffer.wrap(bytes, 0, Math.toIntExact(n * rowBytes));
             while (buf.hasRemaining()) {
                 out.write(buf);
             }
             done += n;
+        }
+    }
+
+    static boolean canEncode(DType t) {
+        return Quantize.supports(t) || KQuantizers.supports(t);
+    }
+
+    /** Reference quantizers: ggml's closed-form ones, or the k-quant searches. */
+    static void encode(DType t, float[] src, int off, MemorySegment dst, long at, int count) {
+        if (KQuantizers.supports(t)) {
+            KQuantizers.row(t, src, off, dst, at, count);
+        } else {
+            Quantize.row(t, src, off, dst, at, count);
         }
     }
 

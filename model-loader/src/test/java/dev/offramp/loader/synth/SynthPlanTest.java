@@ -32,7 +32,11 @@ class SynthPlanTest {
         assertThat(p.tensors()).hasSize(22 * 9 + 3);
         assertThat(p.tensor("blk.21.attn_k.weight").shape()).containsExactly(256, 2048);
         assertThat(p.tensor("blk.0.ffn_down.weight").shape()).containsExactly(2048, 5632);
-        assertThat(p.tensor("output.weight").type()).isEqualTo(DType.Q8_0);
+        // llama-quantize's rule: the head in Q6_K. Weights read per token then come to the 599 MB
+        // the peer figures (shared/notes/peers.md) list for TinyLlama Q4_0.
+        assertThat(p.tensor("output.weight").type()).isEqualTo(DType.Q6_K);
+        long perToken = p.dataBytes() - p.tensor("token_embd.weight").byteSize();
+        assertThat(perToken).isEqualTo(544_997_376L + 53_760_000L + 45L * 2048 * 4);
         assertThat(p.tensor("blk.3.ffn_up.weight").type()).isEqualTo(DType.Q4_0);
         assertThat(p.metadata().get("llama.attention.head_count_kv").asLong()).isEqualTo(4);
         assertThat(p.metadata().get("tokenizer.ggml.model").value()).isEqualTo("llama");
@@ -76,6 +80,21 @@ class SynthPlanTest {
         assertThat(p.tensor("blk.29.attn_output.weight").fill()).isEqualTo(PlannedTensor.Fill.ZERO);
         assertThat(p.tensor("blk.29.attn_q.weight").fill()).isEqualTo(PlannedTensor.Fill.RANDOM);
         assertThat(p.metadata().get("offramp.synth.inert_from").asLong()).isEqualTo(20);
+    }
+
+    @Test
+    void kQuantsFollowLlamaQuantizesFallbacks() throws IOException {
+        SynthPlan p = SyntheticModel.plan(SynthOptions.of(SynthShape.named("smollm-135m").orElseThrow(), DType.Q4_K)
+                .withVocabFile(spm()));
+        // rows of 576 are not whole 256-value super-blocks: Q5_0 (as llama.cpp); rows of 1536 are
+        assertThat(p.tensor("blk.0.attn_q.weight").type()).isEqualTo(DType.Q5_0);
+        assertThat(p.tensor("blk.0.ffn_down.weight").type()).isEqualTo(DType.Q4_K);
+        assertThat(p.tensor("token_embd.weight").type()).isEqualTo(DType.Q8_0); // tied head, rows of 576
+        SynthPlan q = SyntheticModel.plan(SynthOptions.of(SynthShape.named("llama-3.2-1b").orElseThrow(), DType.Q4_0)
+                .withVocabFile(llama3()).withEmbeddingType(DType.Q4_0));
+        assertThat(q.tensor("token_embd.weight").type()).isEqualTo(DType.Q4_0);
+        // with the tied head in Q4_0 this is the 695 MB of the peers' Llama-3.2-1B Q4_0
+        assertThat(q.dataBytes()).isBetween(695_000_000L, 696_000_000L);
     }
 
     @Test

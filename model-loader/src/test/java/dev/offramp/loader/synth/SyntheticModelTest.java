@@ -8,7 +8,6 @@ import dev.offramp.core.model.ModelConfig;
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
 import dev.offramp.core.tensor.quant.Dequantize;
-import dev.offramp.core.tensor.quant.Quantize;
 import dev.offramp.kernels.cpu.CpuBackend;
 import dev.offramp.loader.gguf.GgufFile;
 import dev.offramp.loader.gguf.GgufModelConfigs;
@@ -95,16 +94,38 @@ class SyntheticModelTest {
                         DType expected = name.equals("output.weight") && t == DType.Q4_0 ? DType.Q8_0 : t;
                         assertThat(x.type()).as(t + " " + name).isEqualTo(expected);
                         float[] values = floats(ref.tensor(name));
-                        MemorySegment q = MemorySegment.ofArray(new byte[(int) x.byteSize()]);
-                        int cols = (int) x.cols();
-                        for (int r = 0; r < x.rows(); r++) {
-                            Quantize.row(expected, values, r * cols, q, r * x.rowBytes(), cols);
-                        }
-                        assertThat(x.data().mismatch(q)).as(t + " " + name).isEqualTo(-1L);
+                        assertThat(x.data().mismatch(encoded(expected, values, x))).as(t + " " + name).isEqualTo(-1L);
                     }
                     assertThat(g.tensor("blk.0.attn_norm.weight").type()).isEqualTo(DType.F32);
                 }
             }
+        }
+    }
+
+    private static MemorySegment encoded(DType type, float[] values, Tensor like) {
+        MemorySegment q = MemorySegment.ofArray(new byte[(int) like.byteSize()]);
+        int cols = (int) like.cols();
+        for (int r = 0; r < like.rows(); r++) {
+            WeightStream.encode(type, values, r * cols, q, r * like.rowBytes(), cols);
+        }
+        return q;
+    }
+
+    @Test
+    void kQuantsWithFallbackForShortRows() throws IOException {
+        SynthShape wide = new SynthShape("wide", 256, 1, 4, 2, 320, 64, 128, 10000f, 1e-5f, false,
+                SynthVocab.NONE, false);
+        Path f32 = write(SynthOptions.of(wide, DType.F32).withSeed(8), "wide-f32.gguf");
+        Path q4k = write(SynthOptions.of(wide, DType.Q4_K).withSeed(8), "wide-q4k.gguf");
+        try (GgufFile ref = GgufFile.open(f32); GgufFile g = GgufFile.open(q4k)) {
+            String[][] expect = {{"blk.0.attn_q.weight", "Q4_K"}, {"blk.0.ffn_down.weight", "Q5_0"},
+                    {"output.weight", "Q6_K"}, {"token_embd.weight", "Q4_K"}};
+            for (String[] e : expect) {
+                Tensor x = g.tensor(e[0]);
+                assertThat(x.type()).as(e[0]).isEqualTo(DType.valueOf(e[1]));
+                assertThat(x.data().mismatch(encoded(x.type(), floats(ref.tensor(e[0])), x))).as(e[0]).isEqualTo(-1L);
+            }
+            assertThat(g.metadata().getInt("general.file_type")).isEqualTo(14);
         }
     }
 
@@ -143,12 +164,13 @@ class SyntheticModelTest {
     }
 
     @Test
-    void badOptionsAreRefused() {
-        assertThatThrownBy(() -> SyntheticModel.plan(SynthOptions.of(TINY, DType.Q6_K)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q6_K");
+    void badOptionsAreRefused() throws IOException {
+        assertThatThrownBy(() -> SyntheticModel.plan(SynthOptions.of(TINY, DType.Q2_K)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("Q2_K");
+        // rows of 48 values are no whole Q8_0 blocks: F16, as llama-quantize falls back
         SynthShape odd = new SynthShape("odd", 48, 1, 4, 2, 80, 10, 16, 1e4f, 1e-5f, true, SynthVocab.NONE, false);
-        assertThatThrownBy(() -> SyntheticModel.plan(SynthOptions.of(odd, DType.Q8_0)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("blocks");
+        assertThat(SyntheticModel.plan(SynthOptions.of(odd, DType.Q8_0)).tensor("blk.0.attn_q.weight").type())
+                .isEqualTo(DType.F16);
         assertThatThrownBy(() -> SynthOptions.of(TINY, DType.F32).withInertFrom(9))
                 .isInstanceOf(IllegalArgumentException.class);
         SynthShape named = SynthShape.named("smollm-135m").orElseThrow();
