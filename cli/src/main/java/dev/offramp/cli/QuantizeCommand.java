@@ -63,6 +63,25 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no tensor table and no progress bar")
     boolean quiet;
 
+    @Option(names = "--mixed", paramLabel = "HIGH",
+            description = "layer-wise mixed precision: each block's attention/FFN weights get --type or HIGH, "
+                    + "the most sensitive ones (measured on --calibration) HIGH, within --budget")
+    String mixedHigh;
+
+    @Option(names = "--budget", paramLabel = "SIZE|TYPE",
+            description = "weight bytes allowed with --mixed: a size (e.g. 6.2MB, 6500000) or a type name "
+                    + "meaning 'the size of the uniform TYPE file'")
+    String budget;
+
+    @Option(names = "--calibration", paramLabel = "FILE", description = "text whose perplexity measures sensitivity (--mixed)")
+    Path calibration;
+
+    @Option(names = "--calibration-chunks", defaultValue = "2", description = "512-token chunks per measurement (default ${DEFAULT-VALUE})")
+    int calibrationChunks;
+
+    @Option(names = "--calibration-ctx", defaultValue = "512", description = "tokens per calibration chunk (default ${DEFAULT-VALUE})")
+    int calibrationCtx;
+
     @Override
     public Integer call() throws Exception {
         QuantizeOptions o = QuantizeOptions.of(dtype(type)).withThreads(threads).withAllowRequantize(allowRequantize);
@@ -72,7 +91,66 @@ final class QuantizeCommand implements Callable<Integer> {
         if (outputType != null) {
             o = o.withOutputType(dtype(outputType));
         }
-        return run(o, Map.of());
+        if (mixedHigh == null) {
+            return run(o, Map.of());
+        }
+        if (budget == null || calibration == null) {
+            throw new IllegalArgumentException("--mixed needs --budget and --calibration");
+        }
+        Map<String, DType> overrides;
+        try (GgufFile src = GgufFile.open(source)) {
+            overrides = mixed(src, o, dtype(mixedHigh));
+        }
+        return run(o, overrides);
+    }
+
+    private Map<String, DType> mixed(GgufFile src, QuantizeOptions o, DType high) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        long limit = parseBudget(src, budget);
+        dev.offramp.core.tokenizer.Tokenizer tok = dev.offramp.loader.tokenizer.GgufTokenizers.find(src)
+                .orElseThrow(() -> new IllegalArgumentException(source + ": no tokenizer metadata; --mixed needs one"));
+        int[] ids = tok.encode(PerplexityCommand.readText(calibration), true, false);
+        try (dev.offramp.core.backend.Backend backend = dev.offramp.core.Models.backend(null, threads)) {
+            dev.offramp.loader.quantize.MixedPrecision.Choice c = dev.offramp.loader.quantize.MixedPrecision.choose(
+                    src, o, high, limit, ids, tok.addsBos() ? tok.bos() : -1, calibrationCtx, calibrationChunks,
+                    backend, quiet ? null : line -> {
+                        out.println("sensitivity: " + line);
+                        out.flush();
+                    });
+            out.printf(Locale.ROOT, "mixed: %d of %d units at %s (%s), weights %d bytes (budget %d)%n",
+                    c.lowUnits().size(), c.units().size(), o.type(), String.join(", ", c.lowUnits()), c.bytes(), limit);
+            out.flush();
+            // every 2-D block weight not sent to the low type goes high
+            Map<String, DType> types = new java.util.LinkedHashMap<>();
+            for (dev.offramp.loader.quantize.MixedPrecision.Unit u : c.units()) {
+                for (String n : u.tensors()) {
+                    types.put(n, c.overrides().getOrDefault(n, high));
+                }
+            }
+            return types;
+        }
+    }
+
+    static long parseBudget(GgufFile src, String s) {
+        String t = s.trim().toUpperCase(Locale.ROOT);
+        try {
+            DType type = DType.valueOf(t);
+            return GgufQuantizer.plan(src, QuantizeOptions.of(type)).stream().mapToLong(TensorPlan::outputBytes).sum();
+        } catch (IllegalArgumentException notAType) {
+            double scale = 1;
+            for (String[] u : new String[][] {{"GB", "1e9"}, {"MB", "1e6"}, {"KB", "1e3"}, {"B", "1"}}) {
+                if (t.endsWith(u[0])) {
+                    scale = Double.parseDouble(u[1]);
+                    t = t.substring(0, t.length() - u[0].length()).trim();
+                    break;
+                }
+            }
+            try {
+                return (long) (Double.parseDouble(t) * scale);
+            } catch (NumberFormatException e) {
+                throw new IllegalArgumentException("--budget must be a size (6.2MB) or a type name, got '" + s + "'");
+            }
+        }
     }
 
     Integer run(QuantizeOptions o, Map<String, DType> overrides) throws Exception {

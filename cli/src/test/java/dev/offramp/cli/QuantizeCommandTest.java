@@ -119,4 +119,31 @@ class QuantizeCommandTest {
         }
         assertThat(tmp.toFile().list()).containsExactlyInAnyOrder("garbage.gguf", "ro");
     }
+
+    @Test
+    void mixedPicksPerLayerTypesWithinTheBudget(@TempDir Path tmp) throws Exception {
+        Path src = Fixtures.model("stories260K.gguf");
+        Path out = tmp.resolve("mixed.gguf");
+        StringWriter stdout = new StringWriter();
+        StringWriter err = new StringWriter();
+        assertThat(run(stdout, err, "quantize", src.toString(), out.toString(), "-t", "Q4_0", "--mixed", "Q8_0",
+                "--budget", "Q5_0", "--calibration", Fixtures.model("trained/stories-ee12-valid.txt").toString(),
+                "--calibration-ctx", "128", "--calibration-chunks", "1")).as(err.toString()).isZero();
+        assertThat(stdout.toString()).contains("sensitivity: blk.4.ffn").contains("mixed: ");
+        long budget;
+        try (GgufFile s = GgufFile.open(src)) {
+            budget = QuantizeCommand.parseBudget(s, "Q5_0");
+        }
+        try (GgufFile f = GgufFile.open(out)) {
+            long bytes = f.tensors().values().stream().mapToLong(Tensor::byteSize).sum();
+            assertThat(bytes).isLessThanOrEqualTo(budget);
+            java.util.Set<DType> types = new java.util.HashSet<>();
+            for (int l = 0; l < 5; l++) {
+                types.add(f.tensor("blk." + l + ".attn_q.weight").type());
+                types.add(f.tensor("blk." + l + ".ffn_up.weight").type());
+            }
+            assertThat(types).containsExactlyInAnyOrder(DType.Q4_0, DType.Q8_0);
+            assertThat(f.tensor("blk.0.ffn_down.weight").type()).isEqualTo(DType.F16);
+        }
+    }
 }
