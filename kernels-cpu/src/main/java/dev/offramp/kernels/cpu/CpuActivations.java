@@ -15,9 +15,12 @@ public final class CpuActivations implements Activations {
         if (rows <= 0 || cols <= 0) {
             throw new IllegalArgumentException("activations need positive rows and cols, got [" + rows + ", " + cols + "]");
         }
+        if ((long) rows * cols > Integer.MAX_VALUE - 16) {
+            throw new IllegalArgumentException("activations [" + rows + ", " + cols + "] exceed one Java array");
+        }
         this.rows = rows;
         this.cols = cols;
-        this.data = new float[Math.multiplyExact(rows, cols)];
+        this.data = new float[rows * cols];
     }
 
     @Override

@@ -106,15 +106,16 @@ public final class CpuBackend implements Backend {
     @Override
     public Weight prepare(Tensor tensor) {
         ensureOpen();
+        if (tensor.cols() > Integer.MAX_VALUE || tensor.rows() > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("tensor " + tensor + " is too large for the CPU backend: rows and"
+                    + " row length must each be below 2^31");
+        }
         float[] vector = null;
         if (tensor.rank() <= 1 && RowDecoder.supports(tensor.type())) {
             vector = RowDecoder.decodeAll(tensor);
         }
         MatmulKernel kernel = tensor.rank() >= 2 ? kernels.matmul(tensor) : null;
-        if (tensor.cols() > Integer.MAX_VALUE) {
-            throw new IllegalArgumentException("tensor " + tensor.name() + " has rows of " + tensor.cols()
-                    + " values; the CPU backend supports at most " + Integer.MAX_VALUE);
-        }
+
         return new CpuWeight(tensor, kernel, vector);
     }
 

@@ -222,6 +222,52 @@ class CpuBackendTest {
         assertThat(workers).noneMatch(Thread::isAlive);
     }
 
+    /** Quantized tables embed through the reference dequantizer; quantized matmuls are wired in and batch invariant. */
+    @Test
+    void q8_0EmbedAndMatmulThroughTheBackend() {
+        Random rnd = new Random(9);
+        int rows = 40, cols = 96, n = 7;
+        float[] v = TestTensors.random(rnd, rows * cols);
+        java.lang.foreign.MemorySegment seg = Arena.ofAuto().allocate(DType.Q8_0.bytesFor((long) rows * cols));
+        dev.offramp.core.tensor.quant.Q8_0Codec.quantize(v, 0, seg, 0, rows * cols);
+        Tensor t = new Tensor("blk.0.attn_q.weight", DType.Q8_0, new long[]{rows, cols}, seg);
+        float[] deq = dev.offramp.core.tensor.quant.Dequantize.all(DType.Q8_0, seg, rows * cols);
+        for (VectorWidth width : new VectorWidth[]{VectorWidth.PREFERRED, VectorWidth.SCALAR}) {
+            try (Backend b = new CpuBackend(2, width, 0)) {
+                Weight w = b.prepare(t);
+                Activations e = b.allocate(2, cols);
+                b.embed(w, new int[]{39, 3}, 2, e);
+                float[] row = new float[cols];
+                b.read(e, 0, row, 0);
+                assertThat(row).containsExactly(java.util.Arrays.copyOfRange(deq, 39 * cols, 40 * cols));
+                Activations x = b.allocate(n, cols), y = b.allocate(n, rows), y1 = b.allocate(1, rows);
+                float[][] xs = new float[n][];
+                for (int i = 0; i < n; i++) {
+                    xs[i] = TestTensors.random(rnd, cols);
+                    b.write(x, i, xs[i], 0);
+                }
+                b.matmul(w, x, n, y);
+                float[] got = new float[rows], one = new float[rows];
+                for (int i = 0; i < n; i++) {
+                    b.read(y, i, got, 0);
+                    Activations xi = b.allocate(1, cols);
+                    b.write(xi, 0, xs[i], 0);
+                    b.matmul(w, xi, 1, y1);
+                    b.read(y1, 0, one, 0);
+                    assertThat(one).as("batch 1 vs %d, token %d, %s", n, i, width).containsExactly(got);
+                    for (int r = 0; r < rows; r++) {
+                        double ref = 0, mag = 0;
+                        for (int c = 0; c < cols; c++) {
+                            ref += (double) deq[r * cols + c] * xs[i][c];
+                            mag += Math.abs((double) deq[r * cols + c] * xs[i][c]);
+                        }
+                        assertThat((double) got[r]).isCloseTo(ref, within(1e-5 * mag + 1e-6));
+                    }
+                }
+            }
+        }
+    }
+
     @Test
     void closedBackendRefusesWork() {
         Backend b = new CpuBackend(2);
