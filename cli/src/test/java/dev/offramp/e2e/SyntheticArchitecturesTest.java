@@ -28,7 +28,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * Architectures without a trained fixture, as tiny random-weight GGUFs written with our writer:
  * qwen2 (q/k/v biases, NeoX RoPE), Llama with a {@code rope_freqs} tensor (how GGUF carries Llama 3
- * scaling), and Llama-arch GQA with a separate head (Mistral's GGUF layout). Greedy text must equal
+ * scaling), and Llama-arch GQA with a separate head (Mistral's GGUF layout: llama.cpp b4916 refuses
+ * {@code general.architecture = mistral}, so Mistral GGUFs say {@code llama}). Greedy text must equal
  * llama.cpp's (de.kherud:llama b4916 in a child JVM) for 32 tokens.
  */
 class SyntheticArchitecturesTest {
