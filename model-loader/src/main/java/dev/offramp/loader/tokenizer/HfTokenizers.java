@@ -36,6 +36,8 @@ import java.util.Map;
  */
 public final class HfTokenizers {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** Llama 3's tokenizer.json is 9 MB, the largest vocabularies' about 35 MB. */
+    private static final long MAX_JSON_BYTES = 256L << 20;
 
     private HfTokenizers() {
     }
@@ -152,8 +154,30 @@ public final class HfTokenizers {
 
     /** A HF {@code tokenizer.json} with a byte-level BPE model. */
     public static Tokenizer fromTokenizerJson(Path file) throws IOException {
-        String src = file.toString();
-        JsonNode root = readJson(file);
+        return fromTokenizerJson(readJson(file), file.toString(),
+                file.toAbsolutePath().getParent().resolve("tokenizer_config.json"));
+    }
+
+    /**
+     * A {@code tokenizer.json} already in memory ({@code sourceName} stands for the file in messages;
+     * no {@code tokenizer_config.json} is consulted).
+     *
+     * @throws TokenizerFormatException the JSON is malformed or describes no usable tokenizer
+     */
+    public static Tokenizer fromTokenizerJson(byte[] json, String sourceName) throws IOException {
+        JsonNode root;
+        try {
+            root = JSON.readTree(json);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw new TokenizerFormatException(sourceName, "(json)", "malformed JSON: " + e.getOriginalMessage(), e);
+        }
+        return fromTokenizerJson(root, sourceName, null);
+    }
+
+    private static Tokenizer fromTokenizerJson(JsonNode root, String src, Path configFile) throws IOException {
+        if (root == null || !root.isObject()) {
+            throw new TokenizerFormatException(src, "(json)", "not a JSON object");
+        }
         JsonNode model = root.path("model");
         String type = model.path("type").asText("BPE");
         if (!type.equals("BPE")) {
@@ -167,16 +191,21 @@ public final class HfTokenizers {
         if (!vocabNode.isObject()) {
             throw new TokenizerFormatException(src, "model.vocab", "missing or not an object");
         }
-        int size = 0;
-        for (Iterator<JsonNode> it = vocabNode.elements(); it.hasNext(); ) {
-            size = Math.max(size, it.next().asInt() + 1);
-        }
         JsonNode added = root.path("added_tokens");
-        for (JsonNode t : added) {
-            size = Math.max(size, t.path("id").asInt() + 1);
+        // Ids size the arrays: a corrupt id (2^31-1) must not become a multi-GB allocation. Real files
+        // number their tokens densely, so allow gaps but not more ids than twice the entries.
+        long entries = vocabNode.size() + (long) added.size();
+        long maxIds = 2 * entries + 1024;
+        long size = 0;
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> e = it.next();
+            size = Math.max(size, checkedId(src, "model.vocab." + e.getKey(), e.getValue(), maxIds) + 1);
         }
-        String[] pieces = new String[size];
-        TokenType[] types = new TokenType[size];
+        for (JsonNode t : added) {
+            size = Math.max(size, checkedId(src, "added_tokens", t.path("id"), maxIds) + 1);
+        }
+        String[] pieces = new String[(int) size];
+        TokenType[] types = new TokenType[(int) size];
         for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             int id = e.getValue().asInt(-1);
@@ -212,8 +241,18 @@ public final class HfTokenizers {
         String pre = preTokenizerName(src, root.path("pre_tokenizer"));
         Vocabulary v = vocabulary(src, pieces, null, types);
         TokenizerBuilder b = TokenizerBuilder.bpe(v, merges, pre).source(src);
-        applyTokenizerConfig(b, v, file.toAbsolutePath().getParent().resolve("tokenizer_config.json"));
+        if (configFile != null) {
+            applyTokenizerConfig(b, v, configFile);
+        }
         return build(b, src, "tokenizer.json");
+    }
+
+    private static long checkedId(String src, String field, JsonNode id, long maxIds) {
+        if (!id.isIntegralNumber() || !id.canConvertToInt() || id.intValue() < 0 || id.intValue() >= maxIds) {
+            throw new TokenizerFormatException(src, field, "id " + id + " is not an integer in [0, " + maxIds
+                    + ") (ids are dense: at most twice the " + (maxIds - 1024) / 2 + " entries)");
+        }
+        return id.intValue();
     }
 
     /** Maps the HF pre-tokenizer to a llama.cpp pre-tokenizer name by its split regex. */
@@ -299,6 +338,12 @@ public final class HfTokenizers {
     // ------------------------------------------------------------------ helpers
 
     private static JsonNode readJson(Path file) throws IOException {
+        long size = Files.size(file);
+        if (size > MAX_JSON_BYTES) {
+            // a JSON tree takes several times its text in heap: refuse before reading
+            throw new TokenizerFormatException(file.toString(), "(json)", size + " bytes is implausibly large for a "
+                    + "tokenizer file (limit " + MAX_JSON_BYTES + ")");
+        }
         try {
             return JSON.readTree(file.toFile());
         } catch (com.fasterxml.jackson.core.JacksonException e) {
