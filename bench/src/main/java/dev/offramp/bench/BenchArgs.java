@@ -60,6 +60,10 @@ public final class BenchArgs {
     @Option(names = "--llama-bench", paramLabel = "PATH", description = "also measure this native llama-bench binary")
     Path llamaBench;
 
+    @Option(names = "--llama-bench-label", paramLabel = "TEXT",
+            description = "what the --llama-bench binary is (source commit, build flags), named in the report")
+    String llamaBenchLabel;
+
     @Option(names = "--peer-timeout", defaultValue = "300",
             description = "seconds a peer may take for one repetition before it is killed (default ${DEFAULT-VALUE})")
     int peerTimeout;
@@ -88,7 +92,7 @@ public final class BenchArgs {
                 ? List.of(Runtime.getRuntime().availableProcessors()) : new ArrayList<>(threads);
         return new BenchOptions(model, model == null ? shape : null, t, seed, vocab,
                 cacheDir != null ? cacheDir : BenchOptions.defaultCacheDir(), th, reps, promptTokens, genTokens, backend,
-                !noPeer, llamaBench, Duration.ofSeconds(peerTimeout), bandwidthMb << 20, !noProgress);
+                !noPeer, llamaBench, llamaBenchLabel, Duration.ofSeconds(peerTimeout), bandwidthMb << 20, !noProgress);
     }
 
     public ReportFormat format() {

@@ -28,14 +28,15 @@ import java.util.Objects;
  * @param backend      Offramp backend name; null = the preferred one
  * @param kherudPeer   also measure the {@code de.kherud:llama} peer (child JVM)
  * @param llamaBench   a native {@code llama-bench} binary to measure too; null = none
+ * @param llamaBenchLabel what that binary is (source commit, flags), for the report; null = only what it says itself
  * @param peerTimeout  how long a peer may take for one repetition (its load included) before it is killed
  * @param bandwidthBytes size of the buffer the read-bandwidth probe streams (much larger than the LLC)
  * @param progress     show a progress bar on stderr
  */
 public record BenchOptions(Path model, String shape, DType type, long seed, Path vocab, Path cacheDir,
                            List<Integer> threads, int reps, int promptTokens, int genTokens, String backend,
-                           boolean kherudPeer, Path llamaBench, Duration peerTimeout, long bandwidthBytes,
-                           boolean progress) {
+                           boolean kherudPeer, Path llamaBench, String llamaBenchLabel, Duration peerTimeout,
+                           long bandwidthBytes, boolean progress) {
 
     public BenchOptions {
         Objects.requireNonNull(threads, "threads");
@@ -62,7 +63,7 @@ public record BenchOptions(Path model, String shape, DType type, long seed, Path
     /** The default: synthetic TinyLlama-1.1B Q4_0, pp128 / tg64, one run per core count, 5 reps. */
     public static BenchOptions defaults() {
         return new BenchOptions(null, "tinyllama-1.1b", DType.Q4_0, 0L, null, defaultCacheDir(),
-                List.of(Runtime.getRuntime().availableProcessors()), 5, 128, 64, null, true, null,
+                List.of(Runtime.getRuntime().availableProcessors()), 5, 128, 64, null, true, null, null,
                 Duration.ofMinutes(5), 1L << 30, true);
     }
 
@@ -76,36 +77,36 @@ public record BenchOptions(Path model, String shape, DType type, long seed, Path
 
     public BenchOptions withModel(Path m) {
         return new BenchOptions(m, shape, type, seed, vocab, cacheDir, threads, reps, promptTokens, genTokens, backend,
-                kherudPeer, llamaBench, peerTimeout, bandwidthBytes, progress);
+                kherudPeer, llamaBench, llamaBenchLabel, peerTimeout, bandwidthBytes, progress);
     }
 
     public BenchOptions withThreads(List<Integer> t) {
         return new BenchOptions(model, shape, type, seed, vocab, cacheDir, t, reps, promptTokens, genTokens, backend,
-                kherudPeer, llamaBench, peerTimeout, bandwidthBytes, progress);
+                kherudPeer, llamaBench, llamaBenchLabel, peerTimeout, bandwidthBytes, progress);
     }
 
     public BenchOptions withReps(int r) {
         return new BenchOptions(model, shape, type, seed, vocab, cacheDir, threads, r, promptTokens, genTokens, backend,
-                kherudPeer, llamaBench, peerTimeout, bandwidthBytes, progress);
+                kherudPeer, llamaBench, llamaBenchLabel, peerTimeout, bandwidthBytes, progress);
     }
 
     public BenchOptions withSizes(int p, int n) {
         return new BenchOptions(model, shape, type, seed, vocab, cacheDir, threads, reps, p, n, backend,
-                kherudPeer, llamaBench, peerTimeout, bandwidthBytes, progress);
+                kherudPeer, llamaBench, llamaBenchLabel, peerTimeout, bandwidthBytes, progress);
     }
 
     public BenchOptions withPeers(boolean kherud, Path nativeBench) {
         return new BenchOptions(model, shape, type, seed, vocab, cacheDir, threads, reps, promptTokens, genTokens,
-                backend, kherud, nativeBench, peerTimeout, bandwidthBytes, progress);
+                backend, kherud, nativeBench, llamaBenchLabel, peerTimeout, bandwidthBytes, progress);
     }
 
     public BenchOptions withBandwidthBytes(long b) {
         return new BenchOptions(model, shape, type, seed, vocab, cacheDir, threads, reps, promptTokens, genTokens,
-                backend, kherudPeer, llamaBench, peerTimeout, b, progress);
+                backend, kherudPeer, llamaBench, llamaBenchLabel, peerTimeout, b, progress);
     }
 
     public BenchOptions withProgress(boolean p) {
         return new BenchOptions(model, shape, type, seed, vocab, cacheDir, threads, reps, promptTokens, genTokens,
-                backend, kherudPeer, llamaBench, peerTimeout, bandwidthBytes, p);
+                backend, kherudPeer, llamaBench, llamaBenchLabel, peerTimeout, bandwidthBytes, p);
     }
 }

@@ -86,7 +86,7 @@ public final class EndToEndBench {
             }
             if (o.llamaBench() != null) {
                 started.add(new LlamaBenchPeer(o.llamaBench(), model, threads, o.promptTokens(), o.genTokens(),
-                        o.peerTimeout()));
+                        o.peerTimeout(), o.llamaBenchLabel()));
             }
             for (BenchSystem s : started) {
                 names.add(s.name());

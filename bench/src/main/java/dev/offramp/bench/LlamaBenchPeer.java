@@ -26,9 +26,15 @@ final class LlamaBenchPeer implements BenchSystem {
     private final int promptTokens;
     private final int genTokens;
     private final Duration timeout;
+    private final String label;
     private String build;
 
-    LlamaBenchPeer(Path binary, Path model, int threads, int promptTokens, int genTokens, Duration timeout) {
+    /**
+     * @param label what the user says the binary is (e.g. its source commit), added to the build that
+     *              llama-bench reports about itself, which is {@code unknown} for builds made outside git
+     */
+    LlamaBenchPeer(Path binary, Path model, int threads, int promptTokens, int genTokens, Duration timeout,
+                   String label) {
         if (!Files.isExecutable(binary)) {
             throw new IllegalArgumentException("--llama-bench " + binary + ": not an executable file");
         }
@@ -38,7 +44,8 @@ final class LlamaBenchPeer implements BenchSystem {
         this.promptTokens = promptTokens;
         this.genTokens = genTokens;
         this.timeout = timeout;
-        this.build = "llama.cpp native llama-bench " + binary;
+        this.label = label;
+        this.build = "llama.cpp native llama-bench " + binary + (label != null ? " [" + label + "]" : "");
     }
 
     @Override
@@ -69,7 +76,7 @@ final class LlamaBenchPeer implements BenchSystem {
                         + (e.length() > 3000 ? e.substring(e.length() - 3000) : e));
             }
             Result r = parse(Files.readString(out, StandardCharsets.UTF_8));
-            build = r.build + " (native llama-bench " + binary + ")";
+            build = r.build + " (native llama-bench " + binary + (label != null ? "; " + label : "") + ")";
             return r.sample;
         } finally {
             Files.deleteIfExists(out);
@@ -106,8 +113,12 @@ final class LlamaBenchPeer implements BenchSystem {
                 tg = ts;
             }
             if (t.has("build_number") || t.has("build_commit")) {
-                build = "llama.cpp b" + t.path("build_number").asText("?") + " (" + t.path("build_commit").asText("?")
-                        + ")" + (t.hasNonNull("cpu_info") ? " on " + t.path("cpu_info").asText() : "");
+                String commit = t.path("build_commit").asText("unknown");
+                int number = t.path("build_number").asInt(0);
+                // a source tree without git metadata builds as "unknown" / 0: say so rather than "b0"
+                build = (number == 0 && commit.equals("unknown") ? "llama.cpp (no build id: built outside git)"
+                        : "llama.cpp b" + number + " (" + commit + ")")
+                        + (t.hasNonNull("cpu_info") ? " on " + t.path("cpu_info").asText() : "");
             }
         }
         if (Double.isNaN(pp) || Double.isNaN(tg)) {

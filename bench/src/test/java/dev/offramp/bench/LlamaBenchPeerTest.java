@@ -27,6 +27,15 @@ class LlamaBenchPeerTest {
     }
 
     @Test
+    void aBuildWithoutGitMetadataIsNamedAsSuch() throws IOException {
+        String json = """
+                [{"build_commit": "unknown", "build_number": 0, "n_prompt": 8, "n_gen": 0, "avg_ts": 10.0},
+                 {"build_commit": "unknown", "build_number": 0, "n_prompt": 0, "n_gen": 8, "avg_ts": 5.0}]
+                """;
+        assertThat(LlamaBenchPeer.parse(json).build()).contains("no build id").doesNotContain("b0");
+    }
+
+    @Test
     void refusesOutputWithoutBothTests() {
         assertThatThrownBy(() -> LlamaBenchPeer.parse("[{\"n_prompt\": 128, \"n_gen\": 0, \"avg_ts\": 1.0}]"))
                 .isInstanceOf(IOException.class).hasMessageContaining("lacks a pp or tg");
