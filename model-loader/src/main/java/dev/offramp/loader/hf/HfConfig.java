@@ -194,6 +194,13 @@ public record HfConfig(Path file, Map<String, Object> raw, ModelConfig config) {
             int vocab = positiveInt("vocab_size", null);
             int context = positiveInt("max_position_embeddings", defaultContext);
             float eps = positiveFloat(root, "rms_norm_eps", 1e-6);
+            JsonNode window = nonNull(root.get("sliding_window"));
+            boolean windowUsed = !modelType.equals("qwen2") || bool("use_sliding_window", false);
+            if (window != null && windowUsed && window.canConvertToLong() && window.longValue() < context) {
+                // Mistral v0.1 attends to a 4096-token window; this runtime attends to the whole context.
+                System.getLogger(HfConfig.class.getName()).log(System.Logger.Level.WARNING, file
+                        + ": sliding_window " + window + " is not implemented; attention beyond it differs from the reference");
+            }
             boolean tied = bool("tie_word_embeddings", false);
 
             // transformers >= 5 moves theta and scaling into "rope_parameters"; older files use

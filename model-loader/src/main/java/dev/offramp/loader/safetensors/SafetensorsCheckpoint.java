@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -143,8 +142,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
         }
         Path dir = Path.of("index-dir");
         Map<String, String> weightMap = new LinkedHashMap<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> e = it.next();
+        for (Map.Entry<String, JsonNode> e : map.properties()) {
             if (!e.getValue().isTextual()) {
                 throw new SafetensorsFormatException(index, "weight_map entry for tensor '" + e.getKey() + "' is not a string");
             }
@@ -163,7 +161,7 @@ public final class SafetensorsCheckpoint implements AutoCloseable {
             weightMap.put(e.getKey(), shard);
         }
         if (weightMap.isEmpty()) {
-            throw new SafetensorsFormatException(index, "weight_map is empty");
+            throw new SafetensorsFormatException(index, "field 'weight_map' is empty");
         }
         return weightMap;
     }

@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.Comparator;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -105,16 +104,14 @@ public record SafetensorsHeader(Map<String, String> metadata, List<Entry> entrie
         }
         Map<String, String> metadata = new LinkedHashMap<>();
         List<Entry> entries = new ArrayList<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
-            Map.Entry<String, JsonNode> field = it.next();
+        for (Map.Entry<String, JsonNode> field : root.properties()) {
             String name = field.getKey();
             JsonNode node = field.getValue();
             if (name.equals(METADATA_KEY)) {
                 if (!node.isObject()) {
                     throw new SafetensorsFormatException(file, "__metadata__ must be an object of strings");
                 }
-                for (Iterator<Map.Entry<String, JsonNode>> m = node.fields(); m.hasNext(); ) {
-                    Map.Entry<String, JsonNode> kv = m.next();
+                for (Map.Entry<String, JsonNode> kv : node.properties()) {
                     if (!kv.getValue().isTextual()) {
                         throw new SafetensorsFormatException(file,
                                 "__metadata__ value of '" + kv.getKey() + "' is not a string");
