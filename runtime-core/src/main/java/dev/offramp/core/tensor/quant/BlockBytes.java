@@ -53,4 +53,17 @@ final class BlockBytes {
                     + count + " is not a whole number of blocks");
         }
     }
+
+    /** Bounds of a row operation, with a message that says which side is short and by how much. */
+    static void checkRanges(Object type, String op, long byteOffset, long bytes, long segmentBytes,
+                            int floatOffset, int count, int arrayLength) {
+        if (byteOffset < 0 || byteOffset > segmentBytes - bytes) {
+            throw new IndexOutOfBoundsException(op + " " + count + " " + type + " values: bytes [" + byteOffset + ", "
+                    + (byteOffset + bytes) + ") are outside the " + segmentBytes + "-byte data");
+        }
+        if (floatOffset < 0 || floatOffset > arrayLength - count) {
+            throw new IndexOutOfBoundsException(op + " " + count + " " + type + " values: floats [" + floatOffset + ", "
+                    + ((long) floatOffset + count) + ") are outside the array of " + arrayLength);
+        }
+    }
 }

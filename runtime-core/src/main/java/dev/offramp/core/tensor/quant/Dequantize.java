@@ -38,8 +38,8 @@ public final class Dequantize {
             throw new IllegalArgumentException(type + " stores blocks of " + type.blockSize() + " values; "
                     + count + " is not a whole number of blocks");
         }
-        java.util.Objects.checkFromIndexSize(dstOffset, count, dst.length);
-        java.util.Objects.checkFromIndexSize(byteOffset, type.bytesFor(count), src.byteSize());
+        BlockBytes.checkRanges(type, "dequantize", byteOffset, type.bytesFor(count), src.byteSize(),
+                dstOffset, count, dst.length);
         switch (type) {
             case F32 -> F32Codec.dequantize(src, byteOffset, dst, dstOffset, count);
             case F16 -> F16Codec.dequantize(src, byteOffset, dst, dstOffset, count);

@@ -30,8 +30,8 @@ public final class Quantize {
             throw new IllegalArgumentException(type + " stores blocks of " + type.blockSize() + " values; "
                     + count + " is not a whole number of blocks");
         }
-        java.util.Objects.checkFromIndexSize(srcOffset, count, src.length);
-        java.util.Objects.checkFromIndexSize(byteOffset, type.bytesFor(count), dst.byteSize());
+        BlockBytes.checkRanges(type, "quantize", byteOffset, type.bytesFor(count), dst.byteSize(),
+                srcOffset, count, src.length);
         switch (type) {
             case F32 -> {
                 for (int i = 0; i < count; i++) {
