@@ -20,6 +20,7 @@ public final class MatmulKernels {
             case F32 -> new F32MatmulScalar();
             case F16 -> new F16MatmulScalar();
             case BF16 -> new BF16MatmulScalar();
+            case F8_E4M3 -> new F8_E4M3MatmulScalar();
             default -> null;
         };
         return k != null ? Optional.of(k) : QuantMatmulScalars.forType(type);

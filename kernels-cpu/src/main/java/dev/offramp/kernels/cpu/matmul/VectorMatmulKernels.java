@@ -23,6 +23,7 @@ public final class VectorMatmulKernels {
             // 16-bit weights need a short species of half the width: none below 64 bits.
             case F16 -> bits >= 128 && bits <= 512 ? F16MatmulVector.of(species) : null;
             case BF16 -> bits >= 128 && bits <= 512 ? BF16MatmulVector.of(species) : null;
+            case F8_E4M3 -> bits >= 128 && bits <= 512 ? new F8_E4M3MatmulVector(species) : null;
             default -> null;
         };
         return k != null ? Optional.of(k) : QuantMatmulVectors.forType(type, species);

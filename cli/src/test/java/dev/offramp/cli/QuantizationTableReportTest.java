@@ -31,7 +31,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * top-1 agreement over the 200 positions and the length of the identical free-running prefix.
  */
 @EnabledIfSystemProperty(named = "offramp.quantTable", matches = ".+")
-class QuantizationTableReport {
+class QuantizationTableReportTest {
 
     static final String PROMPT = "Once upon a time";
 
