@@ -1,7 +1,10 @@
 package dev.offramp.cli;
 
 import dev.offramp.core.tensor.DType;
+import dev.offramp.loader.convert.ConvertOptions;
+import dev.offramp.loader.convert.GgufToHf;
 import dev.offramp.loader.gguf.GgufFile;
+import dev.offramp.loader.quantize.CompressedTensorsQuantizer;
 import dev.offramp.loader.quantize.GgufQuantizer;
 import dev.offramp.loader.quantize.QuantizeOptions;
 import dev.offramp.loader.quantize.TensorPlan;
@@ -45,7 +48,8 @@ final class QuantizeCommand implements Callable<Integer> {
     Path dest;
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE",
-            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16, F32")
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16, F32 (GGUF out); "
+                    + "FP8 or INT4 (HF folder out, compressed-tensors float-/pack-quantized)")
     String type;
 
     @Option(names = "--token-embedding-type", paramLabel = "TYPE", description = "type of token_embd.weight")
@@ -84,6 +88,11 @@ final class QuantizeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        String upper = type.toUpperCase(Locale.ROOT);
+        if (upper.equals("FP8") || upper.equals("F8_E4M3") || upper.equals("INT4") || upper.equals("W4A16")) {
+            return compressedTensors(upper.startsWith("F") ? CompressedTensorsQuantizer.Scheme.FP8
+                    : CompressedTensorsQuantizer.Scheme.INT4);
+        }
         QuantizeOptions o = QuantizeOptions.of(dtype(type)).withThreads(threads).withAllowRequantize(allowRequantize);
         if (tokenEmbeddingType != null) {
             o = o.withTokenEmbeddingType(dtype(tokenEmbeddingType));
@@ -151,6 +160,36 @@ final class QuantizeCommand implements Callable<Integer> {
                 throw new IllegalArgumentException("--budget must be a size (6.2MB) or a type name, got '" + s + "'");
             }
         }
+    }
+
+    /** FP8 / INT4 go to an HF folder in compressed-tensors format; a GGUF source is converted to HF first. */
+    private Integer compressedTensors(CompressedTensorsQuantizer.Scheme scheme) throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        if (!Files.exists(source)) {
+            throw new java.nio.file.NoSuchFileException(source.toString(), null, "source model not found");
+        }
+        long t0 = System.nanoTime();
+        if (Files.isDirectory(source)) {
+            CompressedTensorsQuantizer.write(source, dest, scheme);
+        } else {
+            Path parent = dest.toAbsolutePath().normalize().getParent();
+            Files.createDirectories(parent);
+            Path tmp = Files.createTempDirectory(parent, ".offramp-hf-");
+            try {
+                Path hf = tmp.resolve("hf");
+                GgufToHf.convert(source, hf, ConvertOptions.defaults());
+                CompressedTensorsQuantizer.write(hf, dest, scheme);
+            } finally {
+                try (java.util.stream.Stream<Path> s = Files.walk(tmp)) {
+                    for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                        Files.deleteIfExists(p);
+                    }
+                }
+            }
+        }
+        out.printf(Locale.ROOT, "wrote %s (%s, compressed-tensors) in %.1f s%n", dest, scheme, (System.nanoTime() - t0) / 1e9);
+        out.flush();
+        return 0;
     }
 
     Integer run(QuantizeOptions o, Map<String, DType> overrides) throws Exception {

@@ -146,4 +146,59 @@ class QuantizeCommandTest {
             assertThat(f.tensor("blk.0.ffn_down.weight").type()).isEqualTo(DType.F16);
         }
     }
+
+    @Test
+    void fp8AndInt4WriteCompressedTensorsFoldersThatDecodeCloseToTheSource(@TempDir Path tmp) throws Exception {
+        Path hf = Fixtures.model("trained/stories-ee12-hf");
+        for (String scheme : new String[] {"FP8", "INT4"}) {
+            Path out = tmp.resolve(scheme);
+            StringWriter err = new StringWriter();
+            assertThat(run(err, "quantize", hf.toString(), out.toString(), "-t", scheme)).as(err.toString()).isZero();
+            String cfg = Files.readString(out.resolve("config.json"));
+            assertThat(cfg).contains("compressed-tensors").contains(scheme.equals("FP8") ? "float-quantized" : "pack-quantized");
+            try (var a = dev.offramp.loader.safetensors.SafetensorsCheckpoint.open(hf);
+                 var b = dev.offramp.loader.safetensors.SafetensorsCheckpoint.open(out)) {
+                Tensor src = a.tensors().get("model.layers.3.mlp.down_proj.weight");
+                int rows = (int) src.dim(0);
+                int cols = (int) src.dim(1);
+                float[] x = dev.offramp.core.tensor.quant.Dequantize.all(DType.F32, src.data(), rows * cols);
+                float[] back = new float[rows * cols];
+                if (scheme.equals("FP8")) {
+                    Tensor q = b.tensors().get("model.layers.3.mlp.down_proj.weight");
+                    Tensor s = b.tensors().get("model.layers.3.mlp.down_proj.weight_scale");
+                    assertThat(q.type()).isEqualTo(DType.F8_E4M3);
+                    assertThat(s.shape()).containsExactly(rows, 1);
+                    for (int r = 0; r < rows; r++) {
+                        dev.offramp.core.tensor.quant.Fp8Weights.dequantizeRowPerRow(q.data(), s.data(), r, cols, back, r * cols);
+                    }
+                } else {
+                    Tensor p = b.tensors().get("model.layers.3.mlp.down_proj.weight_packed");
+                    Tensor s = b.tensors().get("model.layers.3.mlp.down_proj.weight_scale");
+                    assertThat(p.type()).isEqualTo(DType.I32);
+                    assertThat(p.shape()).containsExactly(rows, cols / 8);
+                    assertThat(s.shape()).containsExactly(rows, cols / 128);
+                    assertThat(b.tensors().get("model.layers.3.mlp.down_proj.weight_shape").type()).isEqualTo(DType.I64);
+                    float[] sc = dev.offramp.core.tensor.quant.Dequantize.all(DType.F32, s.data(), rows * cols / 128);
+                    for (int r = 0; r < rows; r++) {
+                        dev.offramp.core.tensor.quant.Int4PackQuantized.dequantizeRow(p.data(), (long) r * cols / 2, cols, 128,
+                                sc, r * (cols / 128), back, r * cols);
+                    }
+                }
+                double e = 0;
+                double n = 0;
+                for (int i = 0; i < x.length; i++) {
+                    e += (x[i] - back[i]) * (double) (x[i] - back[i]);
+                    n += x[i] * (double) x[i];
+                }
+                double rel = Math.sqrt(e / n);
+                System.err.printf("%s relative RMS error of down_proj: %.4f%n", scheme, rel);
+                assertThat(rel).isLessThan(scheme.equals("FP8") ? 0.04 : 0.15).isGreaterThan(0);
+                // embeddings and norms untouched
+                assertThat(b.tensors().get("model.embed_tokens.weight").type()).isEqualTo(DType.F32);
+            }
+        }
+        StringWriter err = new StringWriter();
+        assertThat(run(err, "quantize", hf.toString(), tmp.resolve("FP8").toString(), "-t", "fp8")).isEqualTo(2);
+        assertThat(err.toString()).contains("destination exists");
+    }
 }
