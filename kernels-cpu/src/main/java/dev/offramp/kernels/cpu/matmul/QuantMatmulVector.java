@@ -38,7 +38,13 @@ public class QuantMatmulVector implements MatmulKernel {
     final QuantSpecies qs;
     final QuantDot dot;
     private final MatmulKernel scalar;
-    private final ThreadLocal<Scratch> scratch = new ThreadLocal<>();
+    /**
+     * Per-thread buffers, shared by every kernel instance: a backend makes one kernel per weight
+     * tensor (hundreds per model), and per-instance buffers would cost hundreds of KiB each per
+     * worker thread. A thread runs one matmul at a time, so one set per thread suffices; the buffers
+     * hold no state between calls.
+     */
+    private static final ThreadLocal<Scratch> SCRATCH = new ThreadLocal<>();
 
     /** Per-thread buffers: kernels are shared by the worker threads, which split the rows. */
     static final class Scratch {
@@ -245,10 +251,10 @@ public class QuantMatmulVector implements MatmulKernel {
     }
 
     final Scratch scratch(int cols) {
-        Scratch s = scratch.get();
+        Scratch s = SCRATCH.get();
         if (s == null) {
             s = new Scratch();
-            scratch.set(s);
+            SCRATCH.set(s);
         }
         if (s.row.length < cols) {
             s.row = new float[cols];
