@@ -23,8 +23,6 @@ import java.util.Optional;
  * }</pre>
  */
 public final class GgufTokenizers {
-    private static final System.Logger LOG = System.getLogger(GgufTokenizers.class.getName());
-
     private GgufTokenizers() {
     }
 
@@ -105,9 +103,7 @@ public final class GgufTokenizers {
         if ((f = md.bool("tokenizer.ggml.add_bos_token")) != null) b.addBos(f);
         if ((f = md.bool("tokenizer.ggml.add_eos_token")) != null) b.addEos(f);
         if ((f = md.bool("tokenizer.ggml.add_space_prefix")) != null) b.addSpacePrefix(f);
-        if (Boolean.TRUE.equals(md.bool("tokenizer.ggml.remove_extra_whitespaces"))) {
-            LOG.log(System.Logger.Level.WARNING, sourceName + ": tokenizer.ggml.remove_extra_whitespaces is not supported; ignored");
-        }
+        // tokenizer.ggml.remove_extra_whitespaces only matters to llama.cpp's unigram (T5) tokenizer: ignored
         try {
             return Optional.of(b.build());
         } catch (IllegalArgumentException e) {

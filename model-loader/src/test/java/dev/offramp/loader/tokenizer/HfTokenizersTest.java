@@ -51,9 +51,15 @@ class HfTokenizersTest {
         try (GgufFile f = GgufFile.open(g)) {
             gguf = GgufTokenizers.fromMetadata(f.metadata().entries(), g.toString());
         }
-        for (int id = 0; id < t.vocabSize(); id++) {
-            assertThat(t.piece(id)).isEqualTo(gguf.piece(id));
+        String[] a = new String[t.vocabSize()];
+        String[] b = new String[gguf.vocabSize()];
+        for (int id = 0; id < a.length; id++) {
+            a[id] = t.piece(id);
         }
+        for (int id = 0; id < b.length; id++) {
+            b[id] = gguf.piece(id);
+        }
+        assertThat(a).isEqualTo(b);
         Random r = new Random(3);
         String[] parts = {"<|eot_id|>", "<|start_header_id|>", "Hello", " world", "\n\n", "🦙", "123456", "'ll", "<|python_tag|>"};
         for (int i = 0; i < 200; i++) {

@@ -12,6 +12,7 @@ final class SpmEncoder {
     private final int[] byteTokens;
     /** No piece has a {@code ▁} right after another character, so no merge can cross into a {@code ▁}. */
     private final boolean cutBeforeSpace;
+    private final LongIntMap pairs;
 
     SpmEncoder(Vocabulary vocab, int unk) {
         this.vocab = vocab;
@@ -35,6 +36,19 @@ final class SpmEncoder {
             }
         }
         this.cutBeforeSpace = cut;
+        // every way of writing a piece as two pieces: then a candidate merge of two symbols that are
+        // pieces is one probe of a long -> int table instead of hashing the concatenated bytes
+        this.pairs = new LongIntMap(vocab.size() * 4);
+        for (int id = 0; id < vocab.size(); id++) {
+            byte[] p = vocab.pieceBytes(id);
+            for (int j = Utf8.sequenceLength(p[0]); j < p.length; j += Utf8.sequenceLength(p[j])) {
+                int a = vocab.id(p, 0, j);
+                int b = a < 0 ? -1 : vocab.id(p, j, p.length - j);
+                if (b >= 0) {
+                    pairs.putIfAbsent(((long) a << 32) | b, id);
+                }
+            }
+        }
     }
 
     /** Priority for the min-heap: a higher score must come first. */
@@ -60,6 +74,10 @@ final class SpmEncoder {
         }
         int[] prev = new int[n];
         int[] next = new int[n];
+        int[] sym = new int[n];
+        for (int i = 0; i < n; i++) {
+            sym[i] = vocab.id(text, start[i], size[i]);
+        }
         MergeQueue q = new MergeQueue();
         // Merging is independent on either side of a cut no vocabulary piece can span (see
         // cutBeforeSpace), so long texts are merged segment by segment: same result, small heaps.
@@ -67,7 +85,7 @@ final class SpmEncoder {
         for (int i = 1; i <= n; i++) {
             if (i == n || (cutBeforeSpace && isSpace(text, start[i], size[i])
                     && !isSpace(text, start[i - 1], size[i - 1]) && isCompleteChar(text, start[i - 1], size[i - 1]))) {
-                mergeRange(q, text, start, size, prev, next, segStart, i, out);
+                mergeRange(q, text, start, size, sym, prev, next, segStart, i, out);
                 segStart = i;
             }
         }
@@ -89,7 +107,7 @@ final class SpmEncoder {
         return true;
     }
 
-    private void mergeRange(MergeQueue q, byte[] text, int[] start, int[] size, int[] prev, int[] next,
+    private void mergeRange(MergeQueue q, byte[] text, int[] start, int[] size, int[] sym, int[] prev, int[] next,
                             int lo, int hi, IntList out) {
         for (int i = lo; i < hi; i++) {
             prev[i] = i - 1 >= lo ? i - 1 : -1;
@@ -97,7 +115,7 @@ final class SpmEncoder {
         }
         q.clear();
         for (int i = lo + 1; i < hi; i++) {
-            tryAdd(q, text, start, size, i - 1, i);
+            tryAdd(q, text, start, size, sym, i - 1, i);
         }
         while (!q.isEmpty()) {
             q.poll();
@@ -106,17 +124,18 @@ final class SpmEncoder {
             if (size[l] == 0 || size[r] == 0 || size[l] + size[r] != q.topSize) {
                 continue;
             }
+            sym[l] = merged(text, start, size, sym, l, r);
             size[l] += size[r];
             size[r] = 0;
             next[l] = next[r];
             if (next[r] >= 0) {
                 prev[next[r]] = l;
             }
-            tryAdd(q, text, start, size, prev[l], l);
-            tryAdd(q, text, start, size, l, next[l]);
+            tryAdd(q, text, start, size, sym, prev[l], l);
+            tryAdd(q, text, start, size, sym, l, next[l]);
         }
         for (int i = lo; i != -1; i = next[i]) {
-            int id = vocab.id(text, start[i], size[i]);
+            int id = sym[i];
             if (id >= 0) {
                 out.add(id);
             } else {
@@ -130,18 +149,23 @@ final class SpmEncoder {
         }
     }
 
-    private void tryAdd(MergeQueue q, byte[] text, int[] start, int[] size, int l, int r) {
+    /** The piece that symbols {@code l} and {@code r} spell together, or -1. */
+    private int merged(byte[] text, int[] start, int[] size, int[] sym, int l, int r) {
+        if (sym[l] >= 0 && sym[r] >= 0) {
+            return pairs.get(((long) sym[l] << 32) | sym[r]);
+        }
+        int len = size[l] + size[r]; // a symbol that is not a piece (rare): look the bytes up
+        return len > vocab.maxTokenBytes() ? -1 : vocab.id(text, start[l], len);
+    }
+
+    private void tryAdd(MergeQueue q, byte[] text, int[] start, int[] size, int[] sym, int l, int r) {
         if (l < 0 || r < 0) {
             return;
         }
-        int len = size[l] + size[r];
-        if (len > vocab.maxTokenBytes()) {
-            return;
-        }
-        int id = vocab.id(text, start[l], len);
+        int id = merged(text, start, size, sym, l, r);
         if (id < 0) {
             return;
         }
-        q.push(priority(vocab.score(id)), l, r, len);
+        q.push(priority(vocab.score(id)), l, r, size[l] + size[r]);
     }
 }
