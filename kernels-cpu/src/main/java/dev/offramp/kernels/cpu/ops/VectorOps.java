@@ -19,6 +19,10 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public abstract sealed class VectorOps implements CpuOps {
     private final ScalarOps scalar = new ScalarOps();
+    /** Per-thread landing place for horizontal sums ({@link Lanes#sum(FloatVector, float[])}): one store instead of 16 lane extractions. */
+    private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[64]);
+    /** Per-thread buffer for SiLU's exp(-g), grown to the widest row seen. */
+    private final ThreadLocal<float[]> expScratch = ThreadLocal.withInitial(() -> new float[256]);
 
     /** The ops for {@code species}' width. */
     public static VectorOps of(VectorSpecies<Float> species) {
@@ -61,7 +65,7 @@ public abstract sealed class VectorOps implements CpuOps {
             a0 = v0.fma(v0, a0);
             i += l;
         }
-        float ss = Lanes.sum(a0.add(a1));
+        float ss = Lanes.sum(a0.add(a1), sumScratch.get());
         for (; i < n; i++) {
             float v = x[xOff + i];
             ss = Math.fma(v, v, ss);
@@ -92,35 +96,70 @@ public abstract sealed class VectorOps implements CpuOps {
     @Override
     public void siluMul(float[] g, int gOff, float[] u, int uOff, int n) {
         VectorSpecies<Float> s = species();
+        float[] e = expScratch(n);
         int i = 0;
-        for (int bound = s.loopBound(n); i < bound; i += s.length()) {
-            FloatVector v = FloatVector.fromArray(s, g, gOff + i);
-            FloatVector silu = v.div(exp(v.neg()).add(1f));
-            silu.mul(FloatVector.fromArray(s, u, uOff + i)).intoArray(g, gOff + i);
+        int bound = s.loopBound(n);
+        for (; i < bound; i += s.length()) {
+            FloatVector.fromArray(s, g, gOff + i).neg().intoArray(e, i);
         }
         for (; i < n; i++) {
-            g[gOff + i] = Exp.silu(g[gOff + i]) * u[uOff + i];
+            e[i] = -g[gOff + i];
+        }
+        expInPlace(e, 0, n);
+        i = 0;
+        for (; i < bound; i += s.length()) {
+            FloatVector v = FloatVector.fromArray(s, g, gOff + i);
+            v.div(FloatVector.fromArray(s, e, i).add(1f)).mul(FloatVector.fromArray(s, u, uOff + i)).intoArray(g, gOff + i);
+        }
+        for (; i < n; i++) {
+            g[gOff + i] = g[gOff + i] / (1f + e[i]) * u[uOff + i];
         }
     }
 
-    /** Lane-wise {@link Exp#exp}, the same operations in the same order. */
-    private FloatVector exp(FloatVector x) {
+    private float[] expScratch(int n) {
+        float[] e = expScratch.get();
+        if (e.length < n) {
+            e = new float[Math.max(n, 2 * e.length)];
+            expScratch.set(e);
+        }
+        return e;
+    }
+
+    /**
+     * {@code a[i] = Exp.exp(a[i])}: the same operations in the same order, lane-wise. Kept as one loop
+     * over arrays (rather than a helper taking and returning vectors) so that no vector ever crosses
+     * a call C2 might not inline, which would box it on every iteration.
+     */
+    private void expInPlace(float[] a, int off, int n) {
         VectorSpecies<Float> s = species();
-        x = x.max(Exp.MIN).min(Exp.MAX);
-        FloatVector k = x.mul(Exp.LOG2E).add(Exp.ROUND).sub(Exp.ROUND);
-        FloatVector r = k.fma(FloatVector.broadcast(s, -Exp.LN2_HI), x);
-        r = k.fma(FloatVector.broadcast(s, -Exp.LN2_LO), r);
-        FloatVector p = FloatVector.broadcast(s, Exp.C7);
-        p = p.fma(r, FloatVector.broadcast(s, Exp.C6));
-        p = p.fma(r, FloatVector.broadcast(s, Exp.C5));
-        p = p.fma(r, FloatVector.broadcast(s, Exp.C4));
-        p = p.fma(r, FloatVector.broadcast(s, Exp.C3));
-        p = p.fma(r, FloatVector.broadcast(s, Exp.C2));
+        FloatVector negLn2Hi = FloatVector.broadcast(s, -Exp.LN2_HI);
+        FloatVector negLn2Lo = FloatVector.broadcast(s, -Exp.LN2_LO);
+        FloatVector c7 = FloatVector.broadcast(s, Exp.C7);
+        FloatVector c6 = FloatVector.broadcast(s, Exp.C6);
+        FloatVector c5 = FloatVector.broadcast(s, Exp.C5);
+        FloatVector c4 = FloatVector.broadcast(s, Exp.C4);
+        FloatVector c3 = FloatVector.broadcast(s, Exp.C3);
+        FloatVector c2 = FloatVector.broadcast(s, Exp.C2);
         FloatVector one = FloatVector.broadcast(s, 1f);
-        p = p.fma(r, one);
-        p = p.fma(r, one);
-        IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
-        return p.reinterpretAsInts().add(ki.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats();
+        int i = 0;
+        for (int bound = s.loopBound(n); i < bound; i += s.length()) {
+            FloatVector x = FloatVector.fromArray(s, a, off + i).max(Exp.MIN).min(Exp.MAX);
+            FloatVector k = x.mul(Exp.LOG2E).add(Exp.ROUND).sub(Exp.ROUND);
+            FloatVector r = k.fma(negLn2Hi, x);
+            r = k.fma(negLn2Lo, r);
+            FloatVector p = c7.fma(r, c6);
+            p = p.fma(r, c5);
+            p = p.fma(r, c4);
+            p = p.fma(r, c3);
+            p = p.fma(r, c2);
+            p = p.fma(r, one);
+            p = p.fma(r, one);
+            IntVector ki = (IntVector) k.convert(VectorOperators.F2I, 0);
+            p.reinterpretAsInts().add(ki.lanewise(VectorOperators.LSHL, 23)).reinterpretAsFloats().intoArray(a, off + i);
+        }
+        for (; i < n; i++) {
+            a[off + i] = Exp.exp(a[off + i]);
+        }
     }
 
     @Override
@@ -171,18 +210,22 @@ public abstract sealed class VectorOps implements CpuOps {
         for (; i < n; i++) {
             max = Math.max(max, x[off + i]);
         }
+        i = 0;
+        for (; i < bound; i += l) {
+            FloatVector.fromArray(s, x, off + i).sub(max).intoArray(x, off + i);
+        }
+        for (; i < n; i++) {
+            x[off + i] -= max;
+        }
+        expInPlace(x, off, n);
         FloatVector acc = FloatVector.zero(s);
         i = 0;
         for (; i < bound; i += l) {
-            FloatVector e = exp(FloatVector.fromArray(s, x, off + i).sub(max));
-            e.intoArray(x, off + i);
-            acc = acc.add(e);
+            acc = acc.add(FloatVector.fromArray(s, x, off + i));
         }
-        float sum = Lanes.sum(acc);
+        float sum = Lanes.sum(acc, sumScratch.get());
         for (; i < n; i++) {
-            float e = Exp.exp(x[off + i] - max);
-            x[off + i] = e;
-            sum += e;
+            sum += x[off + i];
         }
         float inv = 1f / sum;
         i = 0;
@@ -200,6 +243,7 @@ public abstract sealed class VectorOps implements CpuOps {
         VectorSpecies<Float> s = species();
         int l = s.length();
         int bound = s.loopBound(headDim);
+        float[] hs = sumScratch.get();
         for (int p = 0; p < len; p++) {
             int k = p * kvDim + kvOff;
             FloatVector acc = FloatVector.zero(s);
@@ -207,7 +251,7 @@ public abstract sealed class VectorOps implements CpuOps {
             for (; d < bound; d += l) {
                 acc = FloatVector.fromArray(s, q, qOff + d).fma(FloatVector.fromArray(s, keys, k + d), acc);
             }
-            float dot = bound > 0 ? Lanes.sum(acc) : 0f;
+            float dot = bound > 0 ? Lanes.sum(acc, hs) : 0f;
             for (; d < headDim; d++) {
                 dot = Math.fma(q[qOff + d], keys[k + d], dot);
             }
@@ -242,6 +286,7 @@ public abstract sealed class VectorOps implements CpuOps {
         VectorSpecies<Integer> is = intSpecies();
         int l = s.length();
         int bound = s.loopBound(headDim);
+        float[] sums = sumScratch.get();
         for (int p = 0; p < len; p++) {
             int k = p * kvDim + kvOff;
             FloatVector acc = FloatVector.zero(s);
@@ -251,7 +296,7 @@ public abstract sealed class VectorOps implements CpuOps {
                         .convertShape(VectorOperators.S2I, is, 0));
                 acc = FloatVector.fromArray(s, q, qOff + d).fma(kv, acc);
             }
-            float dot = bound > 0 ? Lanes.sum(acc) : 0f;
+            float dot = bound > 0 ? Lanes.sum(acc, sums) : 0f;
             for (; d < headDim; d++) {
                 dot = Math.fma(q[qOff + d], Float.float16ToFloat(keys[k + d]), dot);
             }
