@@ -17,9 +17,11 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
     public Q4_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q4_0, species, new Q4_0MatmulScalar());
         this.vectorDecode = 16 % qs.bytes().length() == 0;
-        // One chunk of lanes = one byte load of one nibble half of one block: lanes must divide 16, >= 8.
+        // 16 and 8 lanes: one chunk = one byte load of one nibble half; 4 lanes (NEON): one 8-byte
+        // load = two chunks of each nibble half.
         int lanes = qs.floats().length();
-        this.fused = lanes >= 8 && 16 % lanes == 0 && qs.bytes().length() == lanes;
+        int byteLanes = qs.bytes().length();
+        this.fused = (lanes == 16 || lanes == 8) && byteLanes == lanes || lanes == 4 && byteLanes == 8;
     }
 
     @Override
@@ -58,6 +60,28 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 float d0 = QuantMatmulScalar.half(w, blk);
                 a0 = widen(lo(q0), fs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = widen(hi(q0), fs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+            }
+        } else if (l == 4) {
+            // Block b is chunks 8b..8b+7: low nibbles of bytes 0-7 (chunks 0, 1), 8-15 (2, 3), then the
+            // high nibbles of the same (4..7); accumulator = chunk % 4.
+            for (int b = 0; b < nb; b++) {
+                long blk = base + 18L * b;
+                int xi = xo + 32 * b;
+                ByteVector q0 = ByteVector.fromMemorySegment(bs, w, blk + 2, ByteOrder.LITTLE_ENDIAN);
+                ByteVector q1 = ByteVector.fromMemorySegment(bs, w, blk + 10, ByteOrder.LITTLE_ENDIAN);
+                float d = QuantMatmulScalar.half(w, blk);
+                ByteVector l0 = lo(q0);
+                ByteVector l1 = lo(q1);
+                ByteVector h0 = hi(q0);
+                ByteVector h1 = hi(q1);
+                a0 = ((FloatVector) l0.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = ((FloatVector) l0.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 4), a1);
+                a2 = ((FloatVector) l1.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a2);
+                a3 = ((FloatVector) l1.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 12), a3);
+                a0 = ((FloatVector) h0.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a0);
+                a1 = ((FloatVector) h0.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 20), a1);
+                a2 = ((FloatVector) h1.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a2);
+                a3 = ((FloatVector) h1.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 28), a3);
             }
         } else {
             // l == 8: chunks 4b..4b+3 are block b's low nibbles of bytes 0-7, 8-15, then high nibbles of the same.

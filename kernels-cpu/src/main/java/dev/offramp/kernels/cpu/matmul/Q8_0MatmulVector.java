@@ -18,9 +18,10 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         super(DType.Q8_0, species, new Q8_0MatmulScalar());
         // A block has 32 quants; wider byte loads (species beyond 256-bit floats x 8) would straddle blocks.
         this.vectorDecode = 32 % qs.bytes().length() == 0;
-        // One chunk of lanes = one byte load inside one block: lanes must divide 32 and be >= 8.
+        // 16 and 8 lanes: one chunk = one byte load; 4 lanes (NEON): one 8-byte load = two chunks.
         int lanes = qs.floats().length();
-        this.fused = lanes >= 8 && 32 % lanes == 0 && qs.bytes().length() == lanes;
+        int byteLanes = qs.bytes().length();
+        this.fused = (lanes == 16 || lanes == 8) && byteLanes == lanes || lanes == 4 && byteLanes == 8;
     }
 
     @Override
@@ -56,6 +57,26 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
                 float d0 = QuantMatmulScalar.half(w, blk);
                 a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+            }
+        } else if (l == 4) {
+            // Block b is chunks 8b..8b+7: the 8-byte load k holds chunks 2k (part 0) and 2k + 1 (part 1).
+            for (int b = 0; b < nb; b++) {
+                long blk = base + 34L * b;
+                int xi = xo + 32 * b;
+                float d = QuantMatmulScalar.half(w, blk);
+                for (int k = 0; k < 4; k += 2) {
+                    ByteVector q0 = ByteVector.fromMemorySegment(bs, w, blk + 2 + 8 * k, ByteOrder.LITTLE_ENDIAN);
+                    ByteVector q1 = ByteVector.fromMemorySegment(bs, w, blk + 10 + 8 * k, ByteOrder.LITTLE_ENDIAN);
+                    int xk = xi + 8 * k;
+                    a0 = ((FloatVector) q0.convertShape(VectorOperators.B2F, fs, 0)).mul(d)
+                            .fma(FloatVector.fromArray(fs, x, xk), a0);
+                    a1 = ((FloatVector) q0.convertShape(VectorOperators.B2F, fs, 1)).mul(d)
+                            .fma(FloatVector.fromArray(fs, x, xk + 4), a1);
+                    a2 = ((FloatVector) q1.convertShape(VectorOperators.B2F, fs, 0)).mul(d)
+                            .fma(FloatVector.fromArray(fs, x, xk + 8), a2);
+                    a3 = ((FloatVector) q1.convertShape(VectorOperators.B2F, fs, 1)).mul(d)
+                            .fma(FloatVector.fromArray(fs, x, xk + 12), a3);
+                }
             }
         } else {
             // l == 8: chunks 4b..4b+3 are the four quarters of block b.
