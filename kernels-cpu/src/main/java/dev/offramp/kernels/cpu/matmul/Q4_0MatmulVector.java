@@ -16,6 +16,8 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
 
     public Q4_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q4_0, species, new Q4_0MatmulScalar());
+        // 16 bytes of nibbles per block: wider byte loads (float species over 512 bits) would straddle
+        // blocks, so such widths decode through the reference codec.
         this.vectorDecode = 16 % qs.bytes().length() == 0;
         // 16 and 8 lanes: one chunk = one byte load of one nibble half; 4 lanes (NEON): one 8-byte
         // load = two chunks of each nibble half.
@@ -24,6 +26,7 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
         this.fused = (lanes == 16 || lanes == 8) && byteLanes == lanes || lanes == 4 && byteLanes == 8;
     }
 
+    /** One token, decoded in registers: the decoded path's values and accumulator order, without its buffer. */
     @Override
     float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
         if (!fused) {

@@ -16,7 +16,8 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
 
     public Q8_0MatmulVector(VectorSpecies<Float> species) {
         super(DType.Q8_0, species, new Q8_0MatmulScalar());
-        // A block has 32 quants; wider byte loads (species beyond 256-bit floats x 8) would straddle blocks.
+        // A block has 32 quants: a byte load wider than that (float species over 1024 bits) would
+        // straddle blocks, so such widths decode through the reference codec.
         this.vectorDecode = 32 % qs.bytes().length() == 0;
         // 16 and 8 lanes: one chunk = one byte load; 4 lanes (NEON): one 8-byte load = two chunks.
         int lanes = qs.floats().length();
@@ -24,6 +25,7 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         this.fused = (lanes == 16 || lanes == 8) && byteLanes == lanes || lanes == 4 && byteLanes == 8;
     }
 
+    /** One token, decoded in registers: the decoded path's values and accumulator order, without its buffer. */
     @Override
     float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
         if (!fused) {
