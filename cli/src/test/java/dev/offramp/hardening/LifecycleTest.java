@@ -91,6 +91,31 @@ class LifecycleTest {
     }
 
     @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void closingAnHfModelUnmapsItsSafetensors() throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve("hf-" + System.nanoTime()));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(Fixtures.model("derived/stories260K-hf/" + f), dir.resolve(f));
+        }
+        Path weights = dir.resolve("model.safetensors");
+        Set<Thread> before = offrampThreads();
+        Generator g = Models.load(dir, LoadOptions.defaults().withThreads(2)
+                .withTokenizer(Fixtures.model("stories260K.gguf")));
+        try (Session s = g.newSession()) {
+            assertThat(s.generate("Once upon a time", GenerateOptions.greedy(4), null).tokens()).hasSize(4);
+        }
+        assertThat(mapped(weights)).isTrue();
+        g.close();
+        assertThat(mapped(weights)).isFalse();
+        Set<Thread> after = offrampThreads();
+        after.removeAll(before);
+        for (Thread t : after) {
+            t.join(5000);
+            assertThat(t.isAlive()).as("%s after close()", t.getName()).isFalse();
+        }
+    }
+
+    @Test
     void closedObjectsRefuseWorkClearly() throws Exception {
         Path model = privateCopy("stories260K.gguf");
         Generator g = Models.load(model, LoadOptions.defaults().withThreads(2));
