@@ -125,6 +125,61 @@ class TokenizerRobustnessTest {
     }
 
     @Test
+    void specialTokensSplitTheTextIntoIndependentlyEncodedFragments() {
+        // with parseSpecial, text between control tokens is encoded as if it stood alone
+        Random r = new Random(11);
+        String[] specials = {"<|eot_id|>", "<|start_header_id|>", "<|end_header_id|>", "<|begin_of_text|>", "<|python_tag|>"};
+        String[] plain = {"Hello", " world", "\n\n", "<|", "|>", "<", "🦙", " 42", "user", "<|eot_id", "x"};
+        for (int trial = 0; trial < 300; trial++) {
+            StringBuilder text = new StringBuilder();
+            for (int k = r.nextInt(7); k > 0; k--) {
+                if (r.nextBoolean()) {
+                    String sp = specials[r.nextInt(specials.length)];
+                    text.append(sp);
+                } else {
+                    StringBuilder p = new StringBuilder();
+                    for (int j = 1 + r.nextInt(3); j > 0; j--) {
+                        p.append(plain[r.nextInt(plain.length)]);
+                    }
+                    // a plain run must not itself spell a special token
+                    if (p.toString().contains("<|eot_id|>")) {
+                        continue;
+                    }
+                    text.append(p);
+                }
+            }
+            // the expectation: cut at the leftmost special piece, encode the plain runs alone
+            List<Integer> exp = new ArrayList<>();
+            String s = text.toString();
+            int pos = 0;
+            while (pos < s.length()) {
+                int best = -1;
+                String which = null;
+                for (String sp : specials) {
+                    int at = s.indexOf(sp, pos);
+                    if (at >= 0 && (best < 0 || at < best)) {
+                        best = at;
+                        which = sp;
+                    }
+                }
+                int end = best < 0 ? s.length() : best;
+                if (end > pos) {
+                    for (int id : llama3.encode(s.substring(pos, end), false, false)) {
+                        exp.add(id);
+                    }
+                }
+                if (best < 0) {
+                    break;
+                }
+                exp.add(llama3.encode(which, false, true)[0]);
+                pos = best + which.length();
+            }
+            assertThat(llama3.encode(s, false, true)).as("'%s'", s)
+                    .containsExactly(exp.stream().mapToInt(Integer::intValue).toArray());
+        }
+    }
+
+    @Test
     void streamingDecoderHoldsBackPartialCharacters() {
         String text = "Hello 🦙 wörld — 我想在apple工作 😁!";
         for (Tokenizer t : List.of(llama3, gpt2, llamaSpm, deepseekLlm)) {

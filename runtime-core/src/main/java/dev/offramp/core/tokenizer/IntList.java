@@ -18,6 +18,10 @@ final class IntList {
         a[n++] = v;
     }
 
+    void set(int i, int v) {
+        a[i] = v;
+    }
+
     int get(int i) {
         return a[i];
     }

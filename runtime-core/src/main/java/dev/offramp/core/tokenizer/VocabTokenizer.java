@@ -39,6 +39,8 @@ final class VocabTokenizer implements Tokenizer {
     private final boolean cleanSpaces;
     private final boolean[] eog;
     private final int[] specialCache;
+    private final LongIntMap trieNext;
+    private final int[] trieTerminal;
     private final byte[][] pieces; // token_to_piece(id, special = true)
     private final SpmEncoder spm;
     private final BpeEncoder bpe;
@@ -79,10 +81,48 @@ final class VocabTokenizer implements Tokenizer {
             return c != 0 ? c : Integer.compare(a, b);
         });
         this.specialCache = cache.stream().mapToInt(Integer::intValue).toArray();
+        // a byte trie of the special pieces finds, in one pass, which of them occur in a text at all
+        this.trieNext = new LongIntMap(Math.max(16, specialCache.length * 8));
+        IntList terminal = new IntList(64);
+        terminal.add(-1);
+        for (int id : specialCache) {
+            int node = 0;
+            for (byte b : vocab.pieceBytes(id)) {
+                long key = ((long) node << 8) | (b & 0xFF);
+                int child = trieNext.get(key);
+                if (child < 0) {
+                    child = terminal.size();
+                    terminal.add(-1);
+                    trieNext.putIfAbsent(key, child);
+                }
+                node = child;
+            }
+            terminal.set(node, id);
+        }
+        this.trieTerminal = terminal.toArray();
         this.pieces = new byte[vocab.size()][];
         for (int id = 0; id < vocab.size(); id++) {
             pieces[id] = renderPiece(id);
         }
+    }
+
+    /** Marks every special piece occurring anywhere in {@code text}. */
+    private boolean[] occurringSpecials(byte[] text) {
+        boolean[] seen = new boolean[vocab.size()];
+        for (int i = 0; i < text.length; i++) {
+            int node = 0;
+            for (int j = i; j < text.length; j++) {
+                node = trieNext.get(((long) node << 8) | (text[j] & 0xFF));
+                if (node < 0) {
+                    break;
+                }
+                int t = trieTerminal[node];
+                if (t >= 0) {
+                    seen[t] = true;
+                }
+            }
+        }
+        return seen;
     }
 
     TokenizerModel model() {
@@ -198,19 +238,20 @@ final class VocabTokenizer implements Tokenizer {
             return frags;
         }
         frags.add(new long[]{-1, 0, text.length});
-        boolean[] present = new boolean[256];
-        for (byte b : text) {
-            present[b & 0xFF] = true;
+        if (specialCache.length == 0) {
+            return frags;
         }
+        // fragments are pieces of the text, so a special piece absent from the text never matches
+        boolean[] occurs = occurringSpecials(text);
         for (int id : specialCache) {
+            if (!occurs[id]) {
+                continue;
+            }
             int a = attrs[id];
             if (!parseSpecial && (a & (ATTR_CONTROL | ATTR_UNKNOWN)) != 0) {
                 continue;
             }
             byte[] t = vocab.pieceBytes(id);
-            if (!present[t[0] & 0xFF] || t.length > text.length) {
-                continue;
-            }
             List<long[]> next = null;
             for (int fi = 0; fi < frags.size(); fi++) {
                 long[] f = frags.get(fi);
