@@ -49,6 +49,7 @@ final class FuzzRun {
     FuzzRun run(int cases, int batch, Duration batchLimit, Case body, Predicate<Throwable> documented) {
         int total = cases * SCALE;
         long t0 = System.nanoTime();
+        long peakHeap = 0;
         for (int start = 0; start < total; start += batch) {
             int from = start;
             int to = Math.min(total, start + batch);
@@ -71,11 +72,14 @@ final class FuzzRun {
                     }
                 }
             }, () -> suite + ": cases " + from + ".." + to + " (seed " + SEED + ") ran over " + batchLimit);
+            Runtime rt = Runtime.getRuntime();
+            peakHeap = Math.max(peakHeap, rt.totalMemory() - rt.freeMemory()); // sampled after each batch
         }
         long ns = System.nanoTime() - t0;
         // The figure goes into docs/reliability.md; stdout is fine in a test.
-        System.out.printf(Locale.ROOT, "fuzz %-22s %6d cases (%d accepted, %d rejected) in %6d ms = %8.0f cases/s%n",
-                suite, total, accepted, rejected, ns / 1_000_000, total * 1e9 / ns);
+        System.out.printf(Locale.ROOT, "fuzz %-22s %6d cases (%d accepted, %d rejected) in %6d ms = %8.0f cases/s, "
+                + "heap in use after a batch <= %d MiB%n", suite, total, accepted, rejected, ns / 1_000_000, total * 1e9 / ns,
+                peakHeap >> 20);
         return this;
     }
 
