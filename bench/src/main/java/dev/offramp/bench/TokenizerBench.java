@@ -3,6 +3,7 @@ package dev.offramp.bench;
 import dev.offramp.core.tokenizer.Tokenizer;
 import dev.offramp.loader.gguf.GgufFile;
 import dev.offramp.loader.tokenizer.GgufTokenizers;
+import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -16,6 +17,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,6 +29,10 @@ import java.util.concurrent.TimeUnit;
  * with the vocabularies of the shared fixtures; the goal is well under a second per MiB. The peer in
  * the same run is {@link #utf8Floor}: converting the same text to UTF-8 bytes, the least any
  * encoder must do. Decoding the produced ids back is measured too.
+ *
+ * <p>On a shared, oversubscribed machine wall time mostly measures waiting for a core, so
+ * {@link #encode1MiBCpu} also reports the benchmark thread's CPU time: read its
+ * {@code :cpuMicros} / {@code :calls} rows (totals per iteration) and divide.
  *
  * <pre>
  * java -jar bench/target/offramp-bench.jar jmh TokenizerBench -Dofframp.shared=/path/to/shared
@@ -85,6 +92,24 @@ public class TokenizerBench {
     @Benchmark
     public String decode1MiB() {
         return tokenizer.decode(ids, false);
+    }
+
+    /** CPU time of the benchmark thread (JMH reports these totals per iteration). */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.EVENTS)
+    public static class CpuTime {
+        private static final ThreadMXBean MX = ManagementFactory.getThreadMXBean();
+        public long cpuMicros;
+        public long calls;
+    }
+
+    @Benchmark
+    public int[] encode1MiBCpu(CpuTime cpu) {
+        long c0 = CpuTime.MX.getCurrentThreadCpuTime();
+        int[] r = tokenizer.encode(text, false, false);
+        cpu.cpuMicros += (CpuTime.MX.getCurrentThreadCpuTime() - c0) / 1000;
+        cpu.calls++;
+        return r;
     }
 
     @Benchmark
