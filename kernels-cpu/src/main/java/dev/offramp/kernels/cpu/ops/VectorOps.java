@@ -317,7 +317,39 @@ public abstract sealed class VectorOps implements CpuOps {
         int l = s.length();
         int bound = s.loopBound(headDim);
         float[] sums = sumScratch.get();
-        for (int p = 0; p < len; p++) {
+        int p = 0;
+        for (; p + 4 <= len; p += 4) {
+            int k0 = p * kvDim + kvOff, k1 = k0 + kvDim, k2 = k1 + kvDim, k3 = k2 + kvDim;
+            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0;
+            int d = 0;
+            for (; d < bound; d += l) {
+                FloatVector qv = FloatVector.fromArray(s, q, qOff + d);
+                a0 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k0 + d)
+                        .convertShape(VectorOperators.S2I, is, 0)), a0);
+                a1 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k1 + d)
+                        .convertShape(VectorOperators.S2I, is, 0)), a1);
+                a2 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k2 + d)
+                        .convertShape(VectorOperators.S2I, is, 0)), a2);
+                a3 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k3 + d)
+                        .convertShape(VectorOperators.S2I, is, 0)), a3);
+            }
+            float d0 = bound > 0 ? Lanes.sum(a0, sums) : 0f;
+            float d1 = bound > 0 ? Lanes.sum(a1, sums) : 0f;
+            float d2 = bound > 0 ? Lanes.sum(a2, sums) : 0f;
+            float d3 = bound > 0 ? Lanes.sum(a3, sums) : 0f;
+            for (; d < headDim; d++) {
+                float qd = q[qOff + d];
+                d0 = Math.fma(qd, Float.float16ToFloat(keys[k0 + d]), d0);
+                d1 = Math.fma(qd, Float.float16ToFloat(keys[k1 + d]), d1);
+                d2 = Math.fma(qd, Float.float16ToFloat(keys[k2 + d]), d2);
+                d3 = Math.fma(qd, Float.float16ToFloat(keys[k3 + d]), d3);
+            }
+            scores[p] = d0 * scale;
+            scores[p + 1] = d1 * scale;
+            scores[p + 2] = d2 * scale;
+            scores[p + 3] = d3 * scale;
+        }
+        for (; p < len; p++) {
             int k = p * kvDim + kvOff;
             FloatVector acc = FloatVector.zero(s);
             int d = 0;
@@ -334,7 +366,7 @@ public abstract sealed class VectorOps implements CpuOps {
         }
         softmax(scores, 0, len);
         java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (int p = 0; p < len; p++) {
+        for (p = 0; p < len; p++) {
             int v = p * kvDim + kvOff;
             float w = scores[p];
             FloatVector wv = FloatVector.broadcast(s, w);
