@@ -138,6 +138,11 @@ public final class HfTokenizers {
     }
 
     private static List<String> readMerges(Path vocabBpe) throws IOException {
+        long size = Files.size(vocabBpe);
+        if (size > MAX_JSON_BYTES) {
+            throw new TokenizerFormatException(vocabBpe.toString(), "(merges)", size
+                    + " bytes is implausibly large for a merges file (limit " + MAX_JSON_BYTES + ")");
+        }
         List<String> lines = Files.readAllLines(vocabBpe, StandardCharsets.UTF_8);
         List<String> merges = new ArrayList<>(lines.size());
         for (int i = 0; i < lines.size(); i++) {
