@@ -32,10 +32,13 @@ import java.util.concurrent.TimeUnit;
  * answers one line per request on stdout; every wait on it is bounded by a timeout, after which the
  * child is killed.
  *
- * <p>The artifact has no raw decode API, only the server's completion loop, so pp is prompt tokens
- * divided by the time to the first streamed token, and tg is the remaining {@code n - 1} tokens over
- * the time from the first to the last one (greedy, EOS ignored, no prompt cache). Sampling and
- * detokenization of one token are inside its timings, unlike Offramp's and {@code llama-bench}'s.
+ * <p>The artifact has no raw decode API, only the server's completion loop, and its streamed tokens
+ * reach Java in bursts (a small model's tokens queue up faster than the iterator drains them), so
+ * timestamps of streamed tokens do not time decoding. Each repetition instead times two whole
+ * completions of the same prompt (greedy, EOS ignored, no prompt cache): {@code T1} with one token
+ * and {@code Tn} with {@code n}. pp = prompt tokens / {@code T1} (one sampling step included) and tg =
+ * {@code (n - 1) / (Tn - T1)}. Sampling and detokenization are inside its timings, unlike Offramp's
+ * and {@code llama-bench}'s.
  */
 final class KherudPeer implements BenchSystem {
 
@@ -141,7 +144,11 @@ final class KherudPeer implements BenchSystem {
         toChild.write("RUN\n");
         toChild.flush();
         String[] f = await(RESULT).trim().split(" ");
-        return new Sample(Double.parseDouble(f[0]), Double.parseDouble(f[1]));
+        return new Sample(parse(f[0]), parse(f[1]));
+    }
+
+    private static double parse(String x) {
+        return x.equals("NaN") ? Double.NaN : Double.parseDouble(x);
     }
 
     @Override
@@ -226,25 +233,27 @@ final class KherudPeer implements BenchSystem {
     }
 
     private static double[] run(LlamaModel m, String prompt, int promptTokens, int n) {
+        long t1 = complete(m, prompt, 1);
+        long tn = complete(m, prompt, n);
+        double pp = promptTokens * 1e9 / t1;
+        // a tiny model decodes n tokens within the noise of T1: no figure rather than an absurd one
+        double tg = tn - t1 > t1 / 20 ? (n - 1) * 1e9 / (tn - t1) : Double.NaN;
+        return new double[]{pp, tg};
+    }
+
+    /** Nanoseconds for a whole greedy completion of {@code n} tokens, checking that all {@code n} came. */
+    private static long complete(LlamaModel m, String prompt, int n) {
         InferenceParameters ip = new InferenceParameters(prompt).setNPredict(n).setTemperature(0f).setTopK(1)
                 .setRepeatPenalty(1.0f).setIgnoreEos(true).setCachePrompt(false).setSeed(42);
         long t0 = System.nanoTime();
-        long first = 0;
-        long last = 0;
         int count = 0;
-        for (LlamaOutput o : m.generate(ip)) {
-            long now = System.nanoTime();
-            if (count == 0) {
-                first = now;
-            }
-            last = now;
+        for (LlamaOutput ignored : m.generate(ip)) {
             count++;
         }
-        if (count < n - 1) {
+        long t = System.nanoTime() - t0;
+        if (count < n - 1) { // the last token may come with the final (stop) message or after it
             throw new IllegalStateException("peer generated " + count + " outputs, expected " + n);
         }
-        double pp = promptTokens * 1e9 / (first - t0);
-        double tg = (n - 1) * 1e9 / Math.max(1, last - first);
-        return new double[]{pp, tg};
+        return t;
     }
 }

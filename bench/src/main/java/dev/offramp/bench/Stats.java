@@ -12,7 +12,10 @@ final class Stats {
         if (xs.isEmpty()) {
             return Double.NaN;
         }
-        double[] a = xs.stream().mapToDouble(Double::doubleValue).toArray();
+        double[] a = xs.stream().mapToDouble(Double::doubleValue).filter(x -> !Double.isNaN(x)).toArray();
+        if (a.length == 0) {
+            return Double.NaN;
+        }
         Arrays.sort(a);
         int m = a.length / 2;
         return a.length % 2 == 1 ? a[m] : (a[m - 1] + a[m]) / 2;

@@ -92,10 +92,12 @@ class EndToEndBenchTest {
         JsonNode r = runJson("--model", model.toString(), "-t", "1", "-r", "2", "-p", "16", "-n", "8",
                 "--no-progress", "--bandwidth-mb", "32", "--peer-timeout", "60", "--json");
         assertThat(r.get("peer_build").asText()).contains("b4916").contains("de.kherud:llama");
-        assertThat(r.get("peer_decode_tps").asDouble()).isPositive();
         assertThat(r.get("peer_prefill_tps").asDouble()).isPositive();
-        assertThat(r.get("decode_ratio").asDouble()).isPositive();
         assertThat(r.get("prefill_ratio").asDouble()).isPositive();
+        // 260K parameters decode 8 tokens faster than the peer's timing noise: null then, never absurd
+        JsonNode tg = r.get("peer_decode_tps");
+        assertThat(tg.isNull() || tg.asDouble() > 0 && tg.asDouble() < 1e6).as("peer tg %s", tg).isTrue();
+        assertThat(r.has("decode_ratio")).isTrue();
         JsonNode peer = r.get("runs").get(0).get("systems").get(1);
         assertThat(peer.has("error")).as("peer error: %s", peer.path("error")).isFalse();
         assertThat(peer.get("decode_samples")).hasSize(2);
