@@ -170,6 +170,31 @@ class QuantMatmulTest {
         }
     }
 
+    /** Weights in native memory at an odd address (as rows of 18- or 210-byte blocks are) give the same bits. */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("types")
+    void nativeUnalignedWeightsGiveTheSameBits(DType type) {
+        MatmulKernel k = QuantMatmulVectors.forType(type, 0).orElseThrow();
+        int cols = type.blockSize() == 32 ? 96 : 512;
+        int rows = 5;
+        MemorySegment heap = QuantTestData.matrix(type, rows, cols, 31);
+        float[] x = QuantTestData.activations(5, cols, 32);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            MemorySegment off = arena.allocate(heap.byteSize() + 3, 64).asSlice(3, heap.byteSize());
+            off.copyFrom(heap);
+            for (int n : new int[] {1, 5}) {
+                float[] a = new float[n * rows];
+                float[] b = new float[n * rows];
+                k.matmul(heap, cols, x, cols, n, a, rows, 0, rows);
+                k.matmul(off, cols, x, cols, n, b, rows, 0, rows);
+                for (int i = 0; i < a.length; i++) {
+                    assertThat(Float.floatToRawIntBits(b[i])).as("%s n=%d output %d", type, n, i)
+                            .isEqualTo(Float.floatToRawIntBits(a[i]));
+                }
+            }
+        }
+    }
+
     @ParameterizedTest(name = "{0}")
     @MethodSource("types")
     void rejectsBadArgumentsClearly(DType type) {
