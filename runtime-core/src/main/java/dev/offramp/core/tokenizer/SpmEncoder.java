@@ -58,37 +58,54 @@ final class SpmEncoder {
         return -(long) sortable;
     }
 
+    /** Work arrays for one call, sized to the largest segment seen. */
+    private static final class Scratch {
+        int[] start = new int[256];
+        int[] size = new int[256];
+        int[] sym = new int[256];
+        int[] prev = new int[256];
+        int[] next = new int[256];
+        final MergeQueue queue = new MergeQueue();
+
+        void ensure(int n) {
+            if (start.length < n) {
+                int cap = Math.max(n, start.length * 2);
+                start = java.util.Arrays.copyOf(start, cap);
+                size = java.util.Arrays.copyOf(size, cap);
+                sym = new int[cap];
+                prev = new int[cap];
+                next = new int[cap];
+            }
+        }
+    }
+
     void encode(byte[] text, int off, int len, IntList out) {
         if (len == 0) {
             return;
         }
+        // Merging is independent on either side of a cut no vocabulary piece can span (see
+        // cutBeforeSpace), so the text is merged segment by segment: same result, small heaps and
+        // work arrays the size of a word rather than of the text.
+        Scratch sc = new Scratch();
         int n = 0;
-        int[] start = new int[len];
-        int[] size = new int[len];
+        int prevStart = -1;
+        int prevLen = 0;
         for (int p = off, end = off + len; p < end; ) {
             int l = Math.min(Utf8.sequenceLength(text[p]), end - p);
-            start[n] = p;
-            size[n] = l;
+            if (n > 0 && cutBeforeSpace && isSpace(text, p, l) && !isSpace(text, prevStart, prevLen)
+                    && isCompleteChar(text, prevStart, prevLen)) {
+                mergeSegment(sc, n, text, out);
+                n = 0;
+            }
+            sc.ensure(n + 1);
+            sc.start[n] = p;
+            sc.size[n] = l;
             n++;
+            prevStart = p;
+            prevLen = l;
             p += l;
         }
-        int[] prev = new int[n];
-        int[] next = new int[n];
-        int[] sym = new int[n];
-        for (int i = 0; i < n; i++) {
-            sym[i] = vocab.id(text, start[i], size[i]);
-        }
-        MergeQueue q = new MergeQueue();
-        // Merging is independent on either side of a cut no vocabulary piece can span (see
-        // cutBeforeSpace), so long texts are merged segment by segment: same result, small heaps.
-        int segStart = 0;
-        for (int i = 1; i <= n; i++) {
-            if (i == n || (cutBeforeSpace && isSpace(text, start[i], size[i])
-                    && !isSpace(text, start[i - 1], size[i - 1]) && isCompleteChar(text, start[i - 1], size[i - 1]))) {
-                mergeRange(q, text, start, size, sym, prev, next, segStart, i, out);
-                segStart = i;
-            }
-        }
+        mergeSegment(sc, n, text, out);
     }
 
     private static boolean isSpace(byte[] t, int s, int len) {
@@ -107,14 +124,20 @@ final class SpmEncoder {
         return true;
     }
 
-    private void mergeRange(MergeQueue q, byte[] text, int[] start, int[] size, int[] sym, int[] prev, int[] next,
-                            int lo, int hi, IntList out) {
-        for (int i = lo; i < hi; i++) {
-            prev[i] = i - 1 >= lo ? i - 1 : -1;
-            next[i] = i + 1 < hi ? i + 1 : -1;
+    private void mergeSegment(Scratch sc, int n, byte[] text, IntList out) {
+        int[] start = sc.start;
+        int[] size = sc.size;
+        int[] sym = sc.sym;
+        int[] prev = sc.prev;
+        int[] next = sc.next;
+        for (int i = 0; i < n; i++) {
+            sym[i] = vocab.id(text, start[i], size[i]);
+            prev[i] = i - 1;
+            next[i] = i + 1 < n ? i + 1 : -1;
         }
+        MergeQueue q = sc.queue;
         q.clear();
-        for (int i = lo + 1; i < hi; i++) {
+        for (int i = 1; i < n; i++) {
             tryAdd(q, text, start, size, sym, i - 1, i);
         }
         while (!q.isEmpty()) {
@@ -134,7 +157,7 @@ final class SpmEncoder {
             tryAdd(q, text, start, size, sym, prev[l], l);
             tryAdd(q, text, start, size, sym, l, next[l]);
         }
-        for (int i = lo; i != -1; i = next[i]) {
+        for (int i = 0; i != -1 && n > 0; i = next[i]) {
             int id = sym[i];
             if (id >= 0) {
                 out.add(id);
