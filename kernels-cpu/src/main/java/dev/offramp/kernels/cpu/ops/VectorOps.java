@@ -3,7 +3,6 @@ package dev.offramp.kernels.cpu.ops;
 import dev.offramp.kernels.cpu.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -21,6 +20,9 @@ public abstract sealed class VectorOps implements CpuOps {
     private final ScalarOps scalar = new ScalarOps();
     /** Per-thread landing place for horizontal sums ({@link Lanes#sum(FloatVector, float[])}): one store instead of 16 lane extractions. */
     private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[64]);
+    /** Per-thread buffers for an F16 cache's keys and values of one head, widened (grown to the longest context seen). */
+    private final ThreadLocal<float[]> widenKeys = ThreadLocal.withInitial(() -> new float[1024]);
+    private final ThreadLocal<float[]> widenValues = ThreadLocal.withInitial(() -> new float[1024]);
     /** Per-thread buffer for SiLU's exp(-g), grown to the widest row seen. */
     private final ThreadLocal<float[]> expScratch = ThreadLocal.withInitial(() -> new float[256]);
 
@@ -36,11 +38,6 @@ public abstract sealed class VectorOps implements CpuOps {
     }
 
     abstract VectorSpecies<Float> species();
-
-    /** Shorts of half the float width, or null when none exists (64-bit floats). */
-    abstract VectorSpecies<Short> halfSpecies();
-
-    abstract VectorSpecies<Integer> intSpecies();
 
     @Override
     public String describe() {
@@ -304,98 +301,44 @@ public abstract sealed class VectorOps implements CpuOps {
         }
     }
 
+    /**
+     * Widens this head's keys and values to floats first, then runs {@link #attendF32} on them. The
+     * widening is a plain {@code Float.float16ToFloat} loop, which C2 turns into {@code vcvtph2ps}
+     * (one instruction per vector) where the CPU has it; in-register bit manipulation costs a dozen
+     * vector operations per load. Results are those of {@link #attendF32} on the exact widened values.
+     */
     @Override
     public void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
                           int headDim, float scale, float[] scores, float[] out, int outOff) {
-        VectorSpecies<Short> hs = halfSpecies();
-        if (hs == null) {
-            scalar.attendF16(q, qOff, keys, values, kvOff, kvDim, len, headDim, scale, scores, out, outOff);
-            return;
-        }
-        VectorSpecies<Float> s = species();
-        VectorSpecies<Integer> is = intSpecies();
-        int l = s.length();
-        int bound = s.loopBound(headDim);
-        float[] sums = sumScratch.get();
-        int p = 0;
-        for (; p + 4 <= len; p += 4) {
-            int k0 = p * kvDim + kvOff, k1 = k0 + kvDim, k2 = k1 + kvDim, k3 = k2 + kvDim;
-            FloatVector a0 = FloatVector.zero(s), a1 = a0, a2 = a0, a3 = a0;
-            int d = 0;
-            for (; d < bound; d += l) {
-                FloatVector qv = FloatVector.fromArray(s, q, qOff + d);
-                a0 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k0 + d)
-                        .convertShape(VectorOperators.S2I, is, 0)), a0);
-                a1 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k1 + d)
-                        .convertShape(VectorOperators.S2I, is, 0)), a1);
-                a2 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k2 + d)
-                        .convertShape(VectorOperators.S2I, is, 0)), a2);
-                a3 = qv.fma(Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k3 + d)
-                        .convertShape(VectorOperators.S2I, is, 0)), a3);
+        int n = len * headDim;
+        float[] k32 = grow(widenKeys, n);
+        float[] v32 = grow(widenValues, n);
+        for (int p = 0; p < len; p++) {
+            int src = p * kvDim + kvOff;
+            int dst = p * headDim;
+            for (int d = 0; d < headDim; d++) {
+                k32[dst + d] = Float.float16ToFloat(keys[src + d]);
             }
-            float d0 = bound > 0 ? Lanes.sum(a0, sums) : 0f;
-            float d1 = bound > 0 ? Lanes.sum(a1, sums) : 0f;
-            float d2 = bound > 0 ? Lanes.sum(a2, sums) : 0f;
-            float d3 = bound > 0 ? Lanes.sum(a3, sums) : 0f;
-            for (; d < headDim; d++) {
-                float qd = q[qOff + d];
-                d0 = Math.fma(qd, Float.float16ToFloat(keys[k0 + d]), d0);
-                d1 = Math.fma(qd, Float.float16ToFloat(keys[k1 + d]), d1);
-                d2 = Math.fma(qd, Float.float16ToFloat(keys[k2 + d]), d2);
-                d3 = Math.fma(qd, Float.float16ToFloat(keys[k3 + d]), d3);
-            }
-            scores[p] = d0 * scale;
-            scores[p + 1] = d1 * scale;
-            scores[p + 2] = d2 * scale;
-            scores[p + 3] = d3 * scale;
-        }
-        for (; p < len; p++) {
-            int k = p * kvDim + kvOff;
-            FloatVector acc = FloatVector.zero(s);
-            int d = 0;
-            for (; d < bound; d += l) {
-                FloatVector kv = Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, keys, k + d)
-                        .convertShape(VectorOperators.S2I, is, 0));
-                acc = FloatVector.fromArray(s, q, qOff + d).fma(kv, acc);
-            }
-            float dot = bound > 0 ? Lanes.sum(acc, sums) : 0f;
-            for (; d < headDim; d++) {
-                dot = Math.fma(q[qOff + d], Float.float16ToFloat(keys[k + d]), dot);
-            }
-            scores[p] = dot * scale;
-        }
-        softmax(scores, 0, len);
-        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (p = 0; p < len; p++) {
-            int v = p * kvDim + kvOff;
-            float w = scores[p];
-            FloatVector wv = FloatVector.broadcast(s, w);
-            int d = 0;
-            for (; d < bound; d += l) {
-                FloatVector vv = Lanes.halfToFloat((IntVector) ShortVector.fromArray(hs, values, v + d)
-                        .convertShape(VectorOperators.S2I, is, 0));
-                vv.fma(wv, FloatVector.fromArray(s, out, outOff + d)).intoArray(out, outOff + d);
-            }
-            for (; d < headDim; d++) {
-                out[outOff + d] = Math.fma(w, Float.float16ToFloat(values[v + d]), out[outOff + d]);
+            for (int d = 0; d < headDim; d++) {
+                v32[dst + d] = Float.float16ToFloat(values[src + d]);
             }
         }
+        attendF32(q, qOff, k32, v32, 0, headDim, len, headDim, scale, scores, out, outOff);
+    }
+
+    private static float[] grow(ThreadLocal<float[]> holder, int n) {
+        float[] b = holder.get();
+        if (b.length < n) {
+            b = new float[Math.max(n, 2 * b.length)];
+            holder.set(b);
+        }
+        return b;
     }
 
     static final class W512 extends VectorOps {
         @Override
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_512;
-        }
-
-        @Override
-        VectorSpecies<Short> halfSpecies() {
-            return ShortVector.SPECIES_256;
-        }
-
-        @Override
-        VectorSpecies<Integer> intSpecies() {
-            return IntVector.SPECIES_512;
         }
     }
 
@@ -404,16 +347,6 @@ public abstract sealed class VectorOps implements CpuOps {
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_256;
         }
-
-        @Override
-        VectorSpecies<Short> halfSpecies() {
-            return ShortVector.SPECIES_128;
-        }
-
-        @Override
-        VectorSpecies<Integer> intSpecies() {
-            return IntVector.SPECIES_256;
-        }
     }
 
     static final class W128 extends VectorOps {
@@ -421,32 +354,12 @@ public abstract sealed class VectorOps implements CpuOps {
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_128;
         }
-
-        @Override
-        VectorSpecies<Short> halfSpecies() {
-            return ShortVector.SPECIES_64;
-        }
-
-        @Override
-        VectorSpecies<Integer> intSpecies() {
-            return IntVector.SPECIES_128;
-        }
     }
 
     static final class W64 extends VectorOps {
         @Override
         VectorSpecies<Float> species() {
             return FloatVector.SPECIES_64;
-        }
-
-        @Override
-        VectorSpecies<Short> halfSpecies() {
-            return null;
-        }
-
-        @Override
-        VectorSpecies<Integer> intSpecies() {
-            return IntVector.SPECIES_64;
         }
     }
 
@@ -461,16 +374,6 @@ public abstract sealed class VectorOps implements CpuOps {
         @Override
         VectorSpecies<Float> species() {
             return species;
-        }
-
-        @Override
-        VectorSpecies<Short> halfSpecies() {
-            return null;
-        }
-
-        @Override
-        VectorSpecies<Integer> intSpecies() {
-            return species.withLanes(int.class).withShape(species.vectorShape());
         }
     }
 }

@@ -153,9 +153,18 @@ class OpsDifferentialTest {
                     assertThat((double) oa[i]).as("F32 hd=%d len=%d i=%d", headDim, len, i)
                             .isCloseTo(ob[i], org.assertj.core.data.Offset.offset(1e-5));
                 }
+                // the vector F16 path is the F32 path on exactly widened values, bit for bit
+                float[] kw = new float[k.length], vw = new float[val.length];
+                for (int i = 0; i < k.length; i++) {
+                    kw[i] = Float.float16ToFloat(k16[i]);
+                    vw[i] = Float.float16ToFloat(v16[i]);
+                }
+                float[] o32 = new float[headDim + 2];
+                v.attendF32(q, 1, kw, vw, kvOff, kvDim, len, headDim, scale, new float[len], o32, 2);
                 Arrays.fill(oa, 0f);
                 Arrays.fill(ob, 0f);
                 v.attendF16(q, 1, k16, v16, kvOff, kvDim, len, headDim, scale, new float[len], oa, 2);
+                assertBits(oa, o32, "F16 vs widened F32 hd=" + headDim + " len=" + len);
                 s.attendF16(q, 1, k16, v16, kvOff, kvDim, len, headDim, scale, new float[len], ob, 2);
                 for (int i = 0; i < oa.length; i++) {
                     assertThat((double) oa[i]).as("F16 hd=%d len=%d i=%d", headDim, len, i)
