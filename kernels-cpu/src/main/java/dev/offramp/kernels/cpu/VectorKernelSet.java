@@ -2,7 +2,6 @@ package dev.offramp.kernels.cpu;
 
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
-import dev.offramp.kernels.cpu.matmul.F16MatmulVector;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
@@ -39,11 +38,6 @@ final class VectorKernelSet implements KernelSet {
     @Override
     public MatmulKernel matmul(Tensor tensor) {
         DType type = tensor.type();
-        int bits = species.vectorBitSize();
-        // One read of an F16 tensor at load time buys a 3x cheaper widening for every token after.
-        if (type == DType.F16 && bits >= 128 && bits <= 512 && F16MatmulVector.allFinite(tensor.data())) {
-            return F16MatmulVector.of(species, true);
-        }
         return VectorMatmulKernels.forType(type, species)
                 .or(() -> MatmulKernels.scalar(type))
                 .orElse(null);

@@ -46,7 +46,7 @@ class ScalarFallbackTest {
         assertThat(stdout).contains("RESULT 9.0 21.0 vectorized=false desc=cpu: 2 threads, scalar kernels");
         assertThat(stdout.lines().filter(l -> l.contains("RESULT")).count()).isEqualTo(2);
         assertThat(stdout.lines().filter(l -> l.contains("jdk.incubator.vector") || l.contains("VectorKernelSet")
-                || l.contains("MatmulVector") || l.contains("VectorOps") || l.contains("simd.Lanes")).toList())
+                || l.contains("MatmulVector") || l.contains("MatmulWiden") || l.contains("VectorOps") || l.contains("simd.Lanes")).toList())
                 .as("Vector API classes loaded in scalar mode").isEmpty();
         assertThat(stderr.split("jdk.incubator.vector is not available", -1)).as(stderr).hasSize(2);
     }

@@ -8,7 +8,7 @@ import java.nio.ByteOrder;
 
 /**
  * Scalar reference F16 matmul (IEEE binary16, widened exactly by {@link Float#float16ToFloat}): one sequential fused multiply-add chain per output.
- * The twin of {@code F16MatmulVector} and the kernel used when the Vector API is absent.
+ * The twin of {@code F16MatmulWiden} and the kernel used when the Vector API is absent.
  */
 public final class F16MatmulScalar implements MatmulKernel {
     private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);

@@ -20,8 +20,8 @@ public final class VectorMatmulKernels {
         int bits = species.vectorBitSize();
         MatmulKernel k = switch (type) {
             case F32 -> F32MatmulVector.of(species);
-            // 16-bit weights need a short species of half the width: none below 64 bits.
-            case F16 -> bits >= 128 && bits <= 512 ? F16MatmulVector.of(species) : null;
+            case F16 -> F16MatmulWiden.of(species);
+            // BF16 widens in registers and needs a short species of half the width: none below 64 bits.
             case BF16 -> bits >= 128 && bits <= 512 ? BF16MatmulVector.of(species) : null;
             case F8_E4M3 -> bits >= 128 && bits <= 512 ? new F8_E4M3MatmulVector(species) : null;
             default -> null;

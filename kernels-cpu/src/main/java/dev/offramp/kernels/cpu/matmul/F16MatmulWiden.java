@@ -1,0 +1,195 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+import dev.offramp.kernels.cpu.simd.Lanes;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * F16 matmul that widens each weight row once into a per-thread float buffer with a plain
+ * {@link Float#float16ToFloat} loop (which C2 compiles to {@code vcvtph2ps}, one instruction per
+ * vector, and which is exact for every half including subnormals, infinities and NaNs), then dots the
+ * buffer with every token exactly as {@link F32MatmulVector} does with F32 weights: the same fixed
+ * order per output, so batch 1 and batch N agree bit for bit. In-register widening by bit
+ * manipulation ({@link dev.offramp.kernels.cpu.simd.Lanes#halfToFloat}) needs five to a dozen vector
+ * operations per load instead, and measured 3-8x slower.
+ */
+public abstract sealed class F16MatmulWiden implements MatmulKernel {
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16_LE = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final MatmulKernel SCALAR = new F16MatmulScalar();
+
+    /** The kernel for {@code species}' width. */
+    public static F16MatmulWiden of(VectorSpecies<Float> species) {
+        return switch (species.vectorBitSize()) {
+            case 512 -> new W512();
+            case 256 -> new W256();
+            case 128 -> new W128();
+            case 64 -> new W64();
+            default -> new Any(species);
+        };
+    }
+
+    abstract VectorSpecies<Float> species();
+
+    @Override
+    public DType type() {
+        return DType.F16;
+    }
+
+    @Override
+    public MatmulKernel scalar() {
+        return SCALAR;
+    }
+
+    @Override
+    public String toString() {
+        return "F16MatmulWiden[" + species().vectorBitSize() + "-bit]";
+    }
+
+    /** Per-thread landing place for horizontal sums (see {@link Lanes#sum(FloatVector, float[])}). */
+    private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[64]);
+    /** Per-thread widened weight row, grown to the widest row seen. */
+    private final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
+
+    @Override
+    public final void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
+                             float[] out, int outStride, int rowStart, int rowEnd) {
+        float[] hs = sumScratch.get();
+        float[] row = rowBuffer.get();
+        if (row.length < cols) {
+            row = new float[cols];
+            rowBuffer.set(row);
+        }
+        long rowBytes = 2L * cols;
+        for (int r = rowStart; r < rowEnd; r++) {
+            long base = r * rowBytes;
+            for (int c = 0; c < cols; c++) {
+                row[c] = Float.float16ToFloat(w.get(I16_LE, base + 2L * c));
+            }
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                dot4(row, cols, x, t * xStride, xStride, out, t * outStride + r, outStride, hs);
+            }
+            for (; t < n; t++) {
+                out[t * outStride + r] = dot1(row, cols, x, t * xStride, hs);
+            }
+        }
+    }
+
+    private float dot1(float[] w, int cols, float[] x, int xo, float[] hs) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        FloatVector a0 = FloatVector.zero(s);
+        FloatVector a1 = FloatVector.zero(s);
+        int c = 0;
+        for (int end = cols - 2 * l; c <= end; c += 2 * l) {
+            FloatVector w0 = FloatVector.fromArray(s, w, c);
+            FloatVector w1 = FloatVector.fromArray(s, w, c + l);
+            a0 = w0.fma(FloatVector.fromArray(s, x, xo + c), a0);
+            a1 = w1.fma(FloatVector.fromArray(s, x, xo + c + l), a1);
+        }
+        if (c + l <= cols) {
+            a0 = FloatVector.fromArray(s, w, c).fma(FloatVector.fromArray(s, x, xo + c), a0);
+            c += l;
+        }
+        float sum = Lanes.sum(a0.add(a1), hs);
+        for (; c < cols; c++) {
+            sum = Math.fma(w[c], x[xo + c], sum);
+        }
+        return sum;
+    }
+
+    private void dot4(float[] w, int cols, float[] x, int xo, int xs,
+                      float[] out, int oo, int os, float[] hs) {
+        VectorSpecies<Float> s = species();
+        int l = s.length();
+        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s);
+        FloatVector b0 = FloatVector.zero(s), b1 = FloatVector.zero(s);
+        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s);
+        FloatVector d0 = FloatVector.zero(s), d1 = FloatVector.zero(s);
+        int xa = xo, xb = xo + xs, xc = xo + 2 * xs, xd = xo + 3 * xs;
+        int c = 0;
+        for (int end = cols - 2 * l; c <= end; c += 2 * l) {
+            FloatVector w0 = FloatVector.fromArray(s, w, c);
+            FloatVector w1 = FloatVector.fromArray(s, w, c + l);
+            a0 = w0.fma(FloatVector.fromArray(s, x, xa + c), a0);
+            a1 = w1.fma(FloatVector.fromArray(s, x, xa + c + l), a1);
+            b0 = w0.fma(FloatVector.fromArray(s, x, xb + c), b0);
+            b1 = w1.fma(FloatVector.fromArray(s, x, xb + c + l), b1);
+            c0 = w0.fma(FloatVector.fromArray(s, x, xc + c), c0);
+            c1 = w1.fma(FloatVector.fromArray(s, x, xc + c + l), c1);
+            d0 = w0.fma(FloatVector.fromArray(s, x, xd + c), d0);
+            d1 = w1.fma(FloatVector.fromArray(s, x, xd + c + l), d1);
+        }
+        if (c + l <= cols) {
+            FloatVector w0 = FloatVector.fromArray(s, w, c);
+            a0 = w0.fma(FloatVector.fromArray(s, x, xa + c), a0);
+            b0 = w0.fma(FloatVector.fromArray(s, x, xb + c), b0);
+            c0 = w0.fma(FloatVector.fromArray(s, x, xc + c), c0);
+            d0 = w0.fma(FloatVector.fromArray(s, x, xd + c), d0);
+            c += l;
+        }
+        float sa = Lanes.sum(a0.add(a1), hs);
+        float sb = Lanes.sum(b0.add(b1), hs);
+        float sc = Lanes.sum(c0.add(c1), hs);
+        float sd = Lanes.sum(d0.add(d1), hs);
+        for (; c < cols; c++) {
+            float wv = w[c];
+            sa = Math.fma(wv, x[xa + c], sa);
+            sb = Math.fma(wv, x[xb + c], sb);
+            sc = Math.fma(wv, x[xc + c], sc);
+            sd = Math.fma(wv, x[xd + c], sd);
+        }
+        out[oo] = sa;
+        out[oo + os] = sb;
+        out[oo + 2 * os] = sc;
+        out[oo + 3 * os] = sd;
+    }
+
+    static final class W512 extends F16MatmulWiden {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_512;
+        }
+    }
+
+    static final class W256 extends F16MatmulWiden {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_256;
+        }
+    }
+
+    static final class W128 extends F16MatmulWiden {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_128;
+        }
+    }
+
+    static final class W64 extends F16MatmulWiden {
+        @Override
+        VectorSpecies<Float> species() {
+            return FloatVector.SPECIES_64;
+        }
+    }
+
+    /** Any other width (wide SVE); correct, but C2 cannot specialize it. */
+    static final class Any extends F16MatmulWiden {
+        private final VectorSpecies<Float> species;
+
+        Any(VectorSpecies<Float> species) {
+            this.species = species;
+        }
+
+        @Override
+        VectorSpecies<Float> species() {
+            return species;
+        }
+    }
+}
