@@ -57,6 +57,16 @@ class FormatFuzzTest {
         assertThat(SafetensorsHeader.parse(Path.of("seed"), header, dataSize).entries()).isNotEmpty();
 
         FuzzRun run = new FuzzRun("safetensors-header").run(2500, 250, Duration.ofSeconds(30), (rnd, name) -> {
+            if (rnd.nextInt(10) == 0) {
+                // a legal variation (other __metadata__, other layout) must still be accepted
+                ObjectNode n = seed.deepCopy();
+                ObjectNode md = n.has("__metadata__") ? (ObjectNode) n.get("__metadata__") : n.putObject("__metadata__");
+                md.put("k" + rnd.nextInt(1000), rnd.nextBoolean() ? "" : "välue \u0000 " + rnd.nextLong());
+                byte[] legal = rnd.nextBoolean() ? STRICT.writerWithDefaultPrettyPrinter().writeValueAsBytes(n)
+                        : STRICT.writeValueAsBytes(n);
+                assertThat(SafetensorsHeader.parse(Path.of(name), legal, dataSize).entries()).isNotEmpty();
+                return;
+            }
             byte[] json = JsonMutator.mutate(seed, rnd);
             long size = switch (rnd.nextInt(8)) {
                 case 0 -> 0;
