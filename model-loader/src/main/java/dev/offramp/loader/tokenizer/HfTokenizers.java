@@ -189,8 +189,14 @@ public final class HfTokenizers {
             throw new TokenizerFormatException(src, "model.type", "only BPE models are supported, not '" + type + "'");
         }
         if (model.path("byte_fallback").asBoolean(false)) {
+            // a SentencePiece model exported to tokenizer.json (Llama 2, Mistral, TinyLlama): the
+            // original tokenizer.model beside it carries the scores SentencePiece merging needs
+            Path sp = file.toAbsolutePath().getParent().resolve("tokenizer.model");
+            if (Files.isRegularFile(sp)) {
+                return fromSentencePiece(sp);
+            }
             throw new TokenizerFormatException(src, "model.byte_fallback",
-                    "SentencePiece-style BPE in tokenizer.json is not supported; use the tokenizer.model next to it");
+                    "SentencePiece-style BPE in tokenizer.json is not supported without the tokenizer.model next to it");
         }
         JsonNode vocabNode = model.path("vocab");
         if (!vocabNode.isObject()) {

@@ -118,6 +118,18 @@ class HfTokenizersTest {
     }
 
     @Test
+    void sentencePieceStyleTokenizerJsonUsesTheTokenizerModelBesideIt(@TempDir Path tmp) throws IOException {
+        Path json = tmp.resolve("tokenizer.json");
+        Files.writeString(json, "{\"model\": {\"type\": \"BPE\", \"byte_fallback\": true, \"vocab\": {}, \"merges\": []}}");
+        assertThatThrownBy(() -> HfTokenizers.fromFile(json)).isInstanceOf(TokenizerFormatException.class)
+                .hasMessageContaining("tokenizer.model");
+        Files.copy(Fixtures.model("tokenizers/llama2/tokenizer.model"), tmp.resolve("tokenizer.model"));
+        Tokenizer t = HfTokenizers.fromFile(json);
+        assertThat(t.vocabSize()).isEqualTo(32000);
+        assertThat(t.encode("Hello world", false, false)).containsExactly(15043, 3186);
+    }
+
+    @Test
     void badFilesFailWithTheFileName(@TempDir Path tmp) throws IOException {
         Path bad = tmp.resolve("tokenizer.json");
         Files.writeString(bad, "{ not json");
