@@ -191,8 +191,8 @@ public final class HfTokenizers {
         if (model.path("byte_fallback").asBoolean(false)) {
             // a SentencePiece model exported to tokenizer.json (Llama 2, Mistral, TinyLlama): the
             // original tokenizer.model beside it carries the scores SentencePiece merging needs
-            Path sp = file.toAbsolutePath().getParent().resolve("tokenizer.model");
-            if (Files.isRegularFile(sp)) {
+            Path sp = configFile == null ? null : configFile.resolveSibling("tokenizer.model");
+            if (sp != null && Files.isRegularFile(sp)) {
                 return fromSentencePiece(sp);
             }
             throw new TokenizerFormatException(src, "model.byte_fallback",
