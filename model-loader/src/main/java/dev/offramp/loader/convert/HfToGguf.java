@@ -28,8 +28,8 @@ import java.util.concurrent.Executors;
  * An HF folder (config.json, safetensors shards) to a GGUF llama.cpp loads: llama.cpp's metadata keys,
  * GGUF tensor names, and, for the {@code llama} architecture, q/k rows permuted from HF's rotate-half
  * order to llama.cpp's interleaved pairs (as llama.cpp's own converter does; Qwen2 keeps NeoX order).
- * 1-D tensors are stored as F32, like llama.cpp's converter. The tokenizer metadata comes from a GGUF
- * given with {@link ConvertOptions#tokenizer()}.
+ * 1-D tensors are stored as F32, like llama.cpp's converter. The tokenizer metadata is copied from a
+ * GGUF given with {@link ConvertOptions#tokenizer()}, or built from a SentencePiece {@code tokenizer.model}.
  *
  * <pre>{@code
  * HfToGguf.convert(Path.of("stories260K-hf"), Path.of("out.gguf"),
@@ -143,14 +143,18 @@ public final class HfToGguf {
         }
     }
 
-    /** {@code tokenizer.*} keys from the GGUF given as tokenizer; other tokenizer files cannot be written yet. */
+    /**
+     * {@code tokenizer.*} keys: copied from a GGUF given as tokenizer, or built from a SentencePiece
+     * {@code tokenizer.model} (given, or in the folder); a {@code tokenizer.json} cannot be written yet.
+     */
     static Map<String, GgufValue> tokenizerMetadata(Path hfDir, Path tokenizer) throws IOException {
         if (tokenizer == null) {
-            for (String f : new String[] {"tokenizer.json", "tokenizer.model"}) {
-                if (Files.isRegularFile(hfDir.resolve(f))) {
-                    throw new ConversionException(hfDir.resolve(f), "writing GGUF tokenizer metadata from " + f
-                            + " is not supported yet; pass --tokenizer FILE.gguf with the same vocabulary");
-                }
+            if (Files.isRegularFile(hfDir.resolve("tokenizer.model"))) {
+                return SentencePieceVocab.read(hfDir.resolve("tokenizer.model"));
+            }
+            if (Files.isRegularFile(hfDir.resolve("tokenizer.json"))) {
+                throw new ConversionException(hfDir.resolve("tokenizer.json"), "writing GGUF tokenizer metadata from "
+                        + "tokenizer.json is not supported yet; pass --tokenizer FILE.gguf (same vocabulary) or a tokenizer.model");
             }
             throw new ConversionException(hfDir, "no tokenizer (no tokenizer.json or tokenizer.model): pass "
                     + "--tokenizer FILE.gguf to copy the vocabulary from a GGUF");
@@ -161,8 +165,11 @@ public final class HfToGguf {
         byte[] magic = new byte[4];
         try (var in = Files.newInputStream(tokenizer)) {
             if (in.readNBytes(magic, 0, 4) != 4 || magic[0] != 'G' || magic[1] != 'G' || magic[2] != 'U' || magic[3] != 'F') {
-                throw new ConversionException(tokenizer, "only a GGUF can lend its tokenizer to a converted GGUF "
-                        + "(tokenizer.json/tokenizer.model to GGUF metadata is not supported yet)");
+                if (tokenizer.getFileName().toString().endsWith(".model")) {
+                    return SentencePieceVocab.read(tokenizer);
+                }
+                throw new ConversionException(tokenizer, "only a GGUF or a SentencePiece tokenizer.model can lend "
+                        + "its vocabulary to a converted GGUF (tokenizer.json is not supported yet)");
             }
         }
         Map<String, GgufValue> out = new LinkedHashMap<>();
