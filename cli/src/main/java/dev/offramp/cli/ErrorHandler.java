@@ -13,7 +13,9 @@ final class ErrorHandler implements CommandLine.IExecutionExceptionHandler {
     @Override
     public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult parsed) {
         boolean userError = ex instanceof IOException || ex instanceof UncheckedIOException
-                || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException;
+                || ex instanceof IllegalArgumentException || ex instanceof IllegalStateException
+                // --backend cuda without a GPU, or a misspelt backend name: the user's to fix
+                || ex instanceof dev.offramp.core.backend.BackendUnavailableException;
         if (userError || Boolean.getBoolean("offramp.quietErrors")) {
             cl.getErr().println("offramp: " + (ex.getMessage() == null ? ex.toString() : ex.getMessage()));
             if (Boolean.getBoolean("offramp.stacktrace")) {

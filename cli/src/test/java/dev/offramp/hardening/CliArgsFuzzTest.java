@@ -65,6 +65,16 @@ class CliArgsFuzzTest {
                 "--type", "--chunks", "-b", "--backend", "--inert-from", "--json", "--ignore-eos", "-m", "-p", "-f"};
         int[] codes = new int[3];
         long t0 = System.nanoTime();
+        CommandLine once = OfframpCli.commandLine();
+        // inputs that once ended in an Error or a stack trace, kept as fixed regression cases
+        for (List<String> args : List.of(
+                List.of("generate", "-m", model, "-p", "x", "-n", "2", "--backend", "2147483647"),  // exit 1
+                List.of("generate", "-m", model, "-p", "x", "-n", "2", "-t", "2147483647"),         // OOM
+                List.of("generate", "-m", model, "-p", "x", "-n", "2", "-c", "2147483647"),
+                // 60M positions x 32 KV values fit a Java array per layer: 77 GB of KV arrays (OOM)
+                List.of("generate", "-m", model, "-p", "x", "-n", "2", "-c", "60000000"))) {
+            assertThat(runCase(once, new ArrayList<>(args), -1)).as("%s", args).isEqualTo(2);
+        }
         int batch = 50;
         // one command line for every case, as picocli allows: it resets options to their defaults per parse
         CommandLine cl = OfframpCli.commandLine();
