@@ -114,4 +114,35 @@ class ConvertCommandTest {
         assertThat(run(err, "convert", q.toString(), tmp.resolve("z").toString(), "--type", "Q4_0")).isEqualTo(2);
         assertThat(tmp.toFile().list()).containsExactlyInAnyOrder("q.gguf", "bogus");
     }
+
+    @Test
+    void ggufToHfWritesTheSentencePieceTokenizerAndBack(@TempDir Path tmp) throws Exception {
+        Path gguf = Fixtures.model("stories260K.gguf");
+        Path hf = tmp.resolve("hf");
+        StringWriter err = new StringWriter();
+        assertThat(run(err, "convert", gguf.toString(), hf.toString())).as(err.toString()).isZero();
+        assertThat(hf.resolve("tokenizer.model")).exists();
+        assertThat(Files.readString(hf.resolve("tokenizer_config.json"))).contains("LlamaTokenizer").contains("<s>");
+        String text = PerplexityCommand.readText(Fixtures.model("trained/stories-ee12-valid.txt")).substring(0, 4000);
+        try (var a = dev.offramp.core.Models.load(gguf); var b = dev.offramp.core.Models.load(hf)) {
+            assertThat(b.tokenizer().encode(text, true, false)).isEqualTo(a.tokenizer().encode(text, true, false));
+            var opts = dev.offramp.core.generate.GenerateOptions.greedy(30);
+            assertThat(b.generate("Once upon a time", opts, null).text())
+                    .isEqualTo(a.generate("Once upon a time", opts, null).text());
+        }
+        // and back to GGUF with the folder's own tokenizer.model (no --tokenizer)
+        Path again = tmp.resolve("again.gguf");
+        assertThat(run(err, "convert", hf.toString(), again.toString())).as(err.toString()).isZero();
+        try (GgufFile x = GgufFile.open(again); GgufFile y = GgufFile.open(gguf)) {
+            for (String k : new String[] {"tokenizer.ggml.tokens"}) {
+                assertThat(x.metadata().getStringArray(k)).isEqualTo(y.metadata().getStringArray(k));
+            }
+            assertThat(x.metadata().getFloatArray("tokenizer.ggml.scores")).isEqualTo(y.metadata().getFloatArray("tokenizer.ggml.scores"));
+            assertThat(x.metadata().getIntArray("tokenizer.ggml.token_type")).isEqualTo(y.metadata().getIntArray("tokenizer.ggml.token_type"));
+            for (Tensor t : x.tensors().values()) {
+                assertThat(bytes(t)).as(t.name()).isEqualTo(bytes(y.tensor(t.name())));
+            }
+        }
+        assertThat(LlamaCppPeer.greedy(again, "Once upon a time", 20)).isEqualTo(LlamaCppPeer.greedy(gguf, "Once upon a time", 20));
+    }
 }

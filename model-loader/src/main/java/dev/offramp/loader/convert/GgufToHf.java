@@ -30,8 +30,9 @@ import java.util.stream.Stream;
  * A GGUF to an HF folder ({@code config.json} + {@code model.safetensors}): HF tensor names, q/k rows
  * back in rotate-half order for {@code llama}-arch files, quantized weights dequantized (to F32, or
  * the float type asked for). The folder is built under a temporary name next to the destination and
- * renamed into place, so a failure leaves nothing behind. No {@code tokenizer.json} is written yet
- * (load the folder with {@code --tokenizer THE.gguf}).
+ * renamed into place, so a failure leaves nothing behind. A SentencePiece ({@code llama}) vocabulary is
+ * written as {@code tokenizer.model} + {@code tokenizer_config.json}; other vocabularies are not written
+ * yet (load the folder with {@code --tokenizer THE.gguf}).
  *
  * <pre>{@code
  * GgufToHf.convert(Path.of("model.gguf"), Path.of("model-hf"), ConvertOptions.defaults());
@@ -106,9 +107,13 @@ public final class GgufToHf {
             try {
                 Files.writeString(tmp.resolve("config.json"), json);
                 SafetensorsWriter.write(tmp.resolve("model.safetensors"), Map.of("format", "pt"), out);
-                if (g.metadata().contains("tokenizer.ggml.model")) {
-                    LOG.log(System.Logger.Level.WARNING, "{0}: tokenizer.json is not written yet; load {1} with "
-                            + "--tokenizer {2}", gguf, destDir, gguf);
+                if (SentencePieceWriter.canWrite(g.metadata())) {
+                    Files.write(tmp.resolve("tokenizer.model"), SentencePieceWriter.toModel(g.metadata()));
+                    Files.writeString(tmp.resolve("tokenizer_config.json"), tokenizerConfig(g));
+                } else if (g.metadata().contains("tokenizer.ggml.model")) {
+                    LOG.log(System.Logger.Level.WARNING, "{0}: a {1} vocabulary cannot be written as an HF tokenizer "
+                            + "yet; load {2} with --tokenizer {0}", gguf,
+                            g.metadata().getString("tokenizer.ggml.model"), destDir);
                 }
                 if (Files.exists(abs)) {
                     Files.delete(abs); // an empty folder, checked above
@@ -121,6 +126,24 @@ public final class GgufToHf {
                 }
             }
         }
+    }
+
+    /** A minimal tokenizer_config.json for HF's LlamaTokenizer next to the written tokenizer.model. */
+    private static String tokenizerConfig(GgufFile g) {
+        String[] tokens = g.metadata().getStringArray("tokenizer.ggml.tokens");
+        com.fasterxml.jackson.databind.node.ObjectNode o =
+                com.fasterxml.jackson.databind.json.JsonMapper.builder().build().createObjectNode();
+        o.put("tokenizer_class", "LlamaTokenizer");
+        o.put("add_bos_token", g.metadata().getBool("tokenizer.ggml.add_bos_token", true));
+        o.put("add_eos_token", g.metadata().getBool("tokenizer.ggml.add_eos_token", false));
+        for (String[] k : new String[][] {{"bos_token", "tokenizer.ggml.bos_token_id"},
+                {"eos_token", "tokenizer.ggml.eos_token_id"}, {"unk_token", "tokenizer.ggml.unknown_token_id"}}) {
+            long id = g.metadata().getLong(k[1], -1);
+            if (id >= 0 && id < tokens.length) {
+                o.put(k[0], tokens[(int) id]);
+            }
+        }
+        return o.toPrettyString() + "\n";
     }
 
     /** Dequantizes (or re-rounds) {@code t} into a new segment of type {@code to} (F32, F16 or BF16). */
