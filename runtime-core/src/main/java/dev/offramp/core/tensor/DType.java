@@ -39,7 +39,21 @@ public enum DType {
     F8_E4M3(-1, 1, 1),
     /** OCP FP8 E5M2; not a ggml type. */
     F8_E5M2(-2, 1, 1),
-    U8(-3, 1, 1);
+    U8(-3, 1, 1),
+    /**
+     * INT4 symmetric in groups of 128 with an F32 scale per group, as a CPU-ready row layout: each row
+     * is {@code [cols/128 f32 scales][cols/2 bytes]}, value {@code 2j} in the low nibble of byte
+     * {@code j}, stored {@code q + 8} (compressed-tensors pack-quantized nibbles). Made by loaders
+     * from {@code weight_packed} + {@code weight_scale}; not a ggml type. 4 + 64 bytes per 128 values.
+     */
+    I4_G128(-4, 128, 68),
+    /**
+     * FP8 E4M3FN with an F32 scale per 128 values of a row, as a CPU-ready row layout: each row is
+     * {@code [cols/128 f32 scales][cols fp8 bytes]}. Covers both the per-row {@code weight_scale}
+     * (every group of a row gets the row's scale) and the 128x128-block {@code weight_scale_inv}
+     * layouts of HF FP8 checkpoints; not a ggml type. 4 + 128 bytes per 128 values.
+     */
+    F8_E4M3_G128(-5, 128, 132);
 
     private final int ggmlId;
     private final int blockSize;

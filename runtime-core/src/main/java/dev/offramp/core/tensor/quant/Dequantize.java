@@ -22,6 +22,8 @@ public final class Dequantize {
     public static boolean supports(DType type) {
         return switch (type) {
             case F32, F16, BF16, Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K -> true;
+            // Whole rows only: their scales sit in front of the row (see GroupScaledRows).
+            case I4_G128, F8_E4M3_G128 -> true;
             default -> false;
         };
     }
@@ -54,6 +56,7 @@ public final class Dequantize {
             case Q4_K -> Q4_KCodec.dequantize(src, byteOffset, dst, dstOffset, count);
             case Q5_K -> Q5_KCodec.dequantize(src, byteOffset, dst, dstOffset, count);
             case Q6_K -> Q6_KCodec.dequantize(src, byteOffset, dst, dstOffset, count);
+            case I4_G128, F8_E4M3_G128 -> GroupScaledRows.dequantizeRow(type, src, byteOffset, dst, dstOffset, count);
             default -> throw new IllegalArgumentException("no dequantizer for weight type " + type);
         }
     }
