@@ -2,6 +2,7 @@ package dev.offramp.loader.gguf;
 
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
+import dev.offramp.loader.io.AtomicWrite;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -9,11 +10,7 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AtomicMoveNotSupportedException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -189,27 +186,7 @@ public final class GgufWriter {
 
     /** Writes the file: into a temporary file next to {@code dest}, then moved onto {@code dest}. */
     public void write(Path dest) throws IOException {
-        Path abs = dest.toAbsolutePath();
-        Path dir = abs.getParent();
-        Files.createDirectories(dir);
-        Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                writeTo(ch);
-                ch.force(false);
-            }
-            try {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        AtomicWrite.write(dest, this::writeTo);
     }
 
     /** The whole file as bytes (for small files and tests; zero tensors are materialized). */

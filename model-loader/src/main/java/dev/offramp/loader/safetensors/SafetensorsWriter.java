@@ -6,18 +6,15 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
+import dev.offramp.loader.io.AtomicWrite;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
-import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.HashSet;
@@ -94,40 +91,20 @@ public final class SafetensorsWriter {
     /** Writes {@code entries} in order, streaming each one's bytes from its {@link TensorData}. */
     public static void write(Path target, Map<String, String> metadata, List<Entry> entries) throws IOException {
         byte[] header = header(target, metadata, entries);
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        boolean done = false;
-        try {
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
-                ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
-                writeAll(ch, len);
-                writeAll(ch, ByteBuffer.wrap(header));
-                for (Entry e : entries) {
-                    long before = ch.position();
-                    e.data().writeTo(ch);
-                    long wrote = ch.position() - before;
-                    if (wrote != e.byteSize()) {
-                        throw new IOException(target + ": tensor '" + e.name() + "' produced " + wrote
-                                + " bytes, its " + e.type() + Arrays.toString(e.shape()) + " needs " + e.byteSize());
-                    }
+        AtomicWrite.write(target, ch -> {
+            ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN).putLong(0, header.length);
+            writeAll(ch, len);
+            writeAll(ch, ByteBuffer.wrap(header));
+            for (Entry e : entries) {
+                long before = ch.position();
+                e.data().writeTo(ch);
+                long wrote = ch.position() - before;
+                if (wrote != e.byteSize()) {
+                    throw new IOException(target + ": tensor '" + e.name() + "' produced " + wrote
+                            + " bytes, its " + e.type() + Arrays.toString(e.shape()) + " needs " + e.byteSize());
                 }
-                ch.force(true);
             }
-            // createTempFile makes an owner-only file; a model file is meant to be shared like any other.
-            if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-            done = true;
-        } finally {
-            if (!done) {
-                Files.deleteIfExists(tmp);
-            }
-        }
+        });
     }
 
     /**
@@ -186,21 +163,7 @@ public final class SafetensorsWriter {
 
     /** Temp file in the same folder, then moved into place. */
     static void writeSmallFile(Path target, byte[] bytes) throws IOException {
-        Path dir = target.toAbsolutePath().getParent();
-        Path tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
-        try {
-            Files.write(tmp, bytes);
-            if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
-                Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-r--r--"));
-            }
-            try {
-                Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            } catch (AtomicMoveNotSupportedException e) {
-                Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING);
-            }
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+        AtomicWrite.write(target, bytes);
     }
 
     private static byte[] header(Path target, Map<String, String> metadata, List<Entry> entries) throws IOException {
