@@ -14,9 +14,8 @@ import java.nio.ByteOrder;
  * {@code [cols/128 f32 scales][cols/2 packed bytes]}. Per group: {@code scale_g * sum (q - 8) * x},
  * groups summed in order.
  *
- * <p>{@link #type()} is {@code I32}, the storage type of {@code weight_packed}; there is no DType for
- * this layout, so {@link MatmulKernels} does not route to it: a backend that prepares INT4 weights
- * calls it directly.
+ * <p>{@link #type()} is {@link DType#I4_G128}, whose rows are exactly this layout (HF loaders build
+ * it from {@code weight_packed} + {@code weight_scale}), so {@link MatmulKernels} routes to it.
  */
 public final class Int4MatmulScalar implements MatmulKernel {
 
@@ -25,7 +24,7 @@ public final class Int4MatmulScalar implements MatmulKernel {
 
     @Override
     public DType type() {
-        return DType.I32;
+        return DType.I4_G128;
     }
 
     public static long rowBytes(int cols) {

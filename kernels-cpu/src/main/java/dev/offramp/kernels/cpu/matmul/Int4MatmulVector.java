@@ -28,7 +28,7 @@ public final class Int4MatmulVector implements MatmulKernel {
 
     @Override
     public DType type() {
-        return DType.I32;
+        return DType.I4_G128;
     }
 
     @Override

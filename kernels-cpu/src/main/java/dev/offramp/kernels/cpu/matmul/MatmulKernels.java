@@ -21,6 +21,9 @@ public final class MatmulKernels {
             case F16 -> new F16MatmulScalar();
             case BF16 -> new BF16MatmulScalar();
             case F8_E4M3 -> new F8_E4M3MatmulScalar();
+            // Loader-built row layouts with their scales in front of each row (DType javadoc).
+            case F8_E4M3_G128 -> new F8_E4M3G128MatmulScalar();
+            case I4_G128 -> new Int4MatmulScalar();
             default -> null;
         };
         return k != null ? Optional.of(k) : QuantMatmulScalars.forType(type);

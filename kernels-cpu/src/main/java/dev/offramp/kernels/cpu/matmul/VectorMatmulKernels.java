@@ -24,6 +24,8 @@ public final class VectorMatmulKernels {
             // BF16 widens in registers and needs a short species of half the width: none below 64 bits.
             case BF16 -> bits >= 128 && bits <= 512 ? BF16MatmulVector.of(species) : null;
             case F8_E4M3 -> bits >= 128 && bits <= 512 ? new F8_E4M3MatmulVector(species) : null;
+            case F8_E4M3_G128 -> bits >= 128 && bits <= 512 ? new F8_E4M3G128MatmulVector(species) : null;
+            case I4_G128 -> bits >= 128 && bits <= 512 ? new Int4MatmulVector(species) : null;
             default -> null;
         };
         return k != null ? Optional.of(k) : QuantMatmulVectors.forType(type, species);

@@ -26,6 +26,33 @@ public final class GroupScaledRows {
     private GroupScaledRows() {
     }
 
+    /**
+     * Builds {@code type}'s rows into {@code dst} ({@code type.bytesFor(rows * cols)} bytes) from the
+     * codes as HF files store them ({@code rows * cols} FP8 bytes, or {@code rows * cols / 2} INT4
+     * nibble bytes) and one scale per group ({@code groupScales[r * cols/128 + g]}).
+     */
+    public static void pack(DType type, MemorySegment codes, float[] groupScales, int rows, int cols, MemorySegment dst) {
+        if (type != DType.I4_G128 && type != DType.F8_E4M3_G128) {
+            throw new IllegalArgumentException(type + " is not a group-scaled row layout");
+        }
+        if (cols % GROUP != 0) {
+            throw new IllegalArgumentException(type + " rows must be whole groups of " + GROUP + ", got " + cols);
+        }
+        int g = cols / GROUP;
+        long codeBytes = type == DType.I4_G128 ? cols / 2 : cols;
+        long rb = type.bytesFor(cols);
+        if (codes.byteSize() != rows * codeBytes || groupScales.length != (long) rows * g
+                || dst.byteSize() != rows * rb) {
+            throw new IllegalArgumentException(type + ": codes, scales or destination do not match " + rows + " x " + cols);
+        }
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < g; k++) {
+                dst.set(F32, r * rb + 4L * k, groupScales[r * g + k]);
+            }
+            MemorySegment.copy(codes, r * codeBytes, dst, r * rb + 4L * g, codeBytes);
+        }
+    }
+
     /** Decodes the row of {@code cols} values that starts at {@code byteOffset}. */
     public static void dequantizeRow(DType type, MemorySegment src, long byteOffset, float[] dst, int dstOffset, int cols) {
         int g = cols / GROUP;

@@ -1,0 +1,66 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.quant.Fp8E4M3;
+import dev.offramp.core.tensor.quant.GroupScaledRows;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * FP8 with a scale per 128 values of a row ({@link DType#F8_E4M3_G128}, what HF FP8 loaders build):
+ * vector vs scalar twin vs float64 over {@link GroupScaledRows#dequantizeRow}, 128/256/512-bit, with
+ * scales that differ per group (128x128 blocks) so a kernel that applied one scale per row fails.
+ */
+class F8G128MatmulTest {
+
+    static F8Int4MatmulTest.Case blockScaled(Arena arena, int rows, int cols, long seed) {
+        Random rnd = new Random(seed);
+        int g = cols / 128;
+        MemorySegment codes = arena.allocate((long) rows * cols);
+        float[] scales = new float[rows * g];
+        for (int r = 0; r < rows; r++) {
+            for (int k = 0; k < g; k++) {
+                scales[r * g + k] = (float) Math.scalb(1.0, (r / 128 + k) % 7 - 3) * (1 + k);
+            }
+            for (int c = 0; c < cols; c++) {
+                codes.set(ValueLayout.JAVA_BYTE, (long) r * cols + c, Fp8E4M3.encode((float) rnd.nextGaussian() * 40));
+            }
+        }
+        MemorySegment packed = arena.allocate(DType.F8_E4M3_G128.bytesFor((long) rows * cols));
+        GroupScaledRows.pack(DType.F8_E4M3_G128, codes, scales, rows, cols, packed);
+        float[][] dense = new float[rows][cols];
+        long rb = DType.F8_E4M3_G128.bytesFor(cols);
+        for (int r = 0; r < rows; r++) {
+            GroupScaledRows.dequantizeRow(DType.F8_E4M3_G128, packed, r * rb, dense[r], 0, cols);
+            assertThat(dense[r][cols - 1]).isEqualTo(Fp8E4M3.decode(codes.get(ValueLayout.JAVA_BYTE,
+                    (long) r * cols + cols - 1)) * scales[r * g + g - 1]);
+        }
+        return new F8Int4MatmulTest.Case(packed, dense, rows, cols);
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {128, 256, 512})
+    void vectorMatchesScalarAndReference(int bits) {
+        try (Arena arena = Arena.ofConfined()) {
+            F8Int4MatmulTest.check(blockScaled(arena, 131, 384, bits), new F8_E4M3G128MatmulVector(F8Int4MatmulTest.species(bits)), bits);
+        }
+    }
+
+    @Test
+    void registeredForBothLoaderLayouts() {
+        assertThat(MatmulKernels.scalar(DType.F8_E4M3_G128).orElseThrow()).isInstanceOf(F8_E4M3G128MatmulScalar.class);
+        assertThat(MatmulKernels.scalar(DType.I4_G128).orElseThrow()).isInstanceOf(Int4MatmulScalar.class);
+        assertThat(VectorMatmulKernels.forType(DType.F8_E4M3_G128, F8Int4MatmulTest.species(256)).orElseThrow())
+                .isInstanceOf(F8_E4M3G128MatmulVector.class);
+        assertThat(VectorMatmulKernels.forType(DType.I4_G128, F8Int4MatmulTest.species(256)).orElseThrow())
+                .isInstanceOf(Int4MatmulVector.class);
+    }
+}
