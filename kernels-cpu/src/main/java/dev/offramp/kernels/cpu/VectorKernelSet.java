@@ -2,6 +2,7 @@ package dev.offramp.kernels.cpu;
 
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
+import dev.offramp.kernels.cpu.matmul.F16MatmulWiden;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
@@ -38,6 +39,11 @@ final class VectorKernelSet implements KernelSet {
     @Override
     public MatmulKernel matmul(Tensor tensor) {
         DType type = tensor.type();
+        int bits = species.vectorBitSize();
+        // One read of an F16 tensor at prepare lets every decode step widen it in registers (same bits).
+        if (type == DType.F16 && bits >= 128 && bits <= 512 && F16MatmulWiden.allFinite(tensor.data())) {
+            return F16MatmulWiden.of(species, true);
+        }
         return VectorMatmulKernels.forType(type, species)
                 .or(() -> MatmulKernels.scalar(type))
                 .orElse(null);

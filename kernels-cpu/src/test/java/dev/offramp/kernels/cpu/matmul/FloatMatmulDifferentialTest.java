@@ -96,4 +96,79 @@ class FloatMatmulDifferentialTest {
             }
         }
     }
+
+    private static final java.lang.foreign.ValueLayout.OfShort I16 =
+            java.lang.foreign.ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(java.nio.ByteOrder.LITTLE_ENDIAN);
+
+    static Stream<Arguments> finiteWidths() {
+        return Stream.of(0, 512, 256, 128).map(Arguments::of);
+    }
+
+    /**
+     * The F16 decode path for weights without inf/NaN widens in registers: it must give the exact
+     * kernel's bits for every finite half (random bit patterns: zeros of both signs, subnormals,
+     * normals up to 65504), for one token and inside a batch, at every row split.
+     */
+    @ParameterizedTest(name = "F16 finite path at {0} bits")
+    @MethodSource("finiteWidths")
+    void f16FinitePathGivesTheExactBits(int bits) {
+        MatmulKernel exact = F16MatmulWiden.of(species(bits), false);
+        MatmulKernel fast = F16MatmulWiden.of(species(bits), true);
+        Random rnd = new Random(7000 + bits);
+        int[][] shapes = {{3, 8}, {17, 172}, {6, 576}, {4, 3}, {2, 37}, {5, 80}, {3, 2048}};
+        for (int[] shape : shapes) {
+            int rows = shape[0], cols = shape[1];
+            // byte[]-backed: Vector API loads refuse heap segments over other array types
+            java.lang.foreign.MemorySegment w = java.lang.foreign.MemorySegment.ofArray(new byte[2 * rows * cols]);
+            for (int i = 0; i < rows * cols; i++) {
+                short h;
+                do {
+                    h = (short) rnd.nextInt(1 << 16);
+                } while ((h & 0x7C00) == 0x7C00);
+                if (i % 7 == 0) {
+                    h = (short) (h & 0x83FF); // force zeros and subnormals often
+                }
+                w.setAtIndex(I16, i, h);
+            }
+            assertThat(F16MatmulWiden.allFinite(w)).isTrue();
+            int n = 5;
+            float[] x = TestTensors.random(rnd, n * cols);
+            float[] batch = new float[n * rows];
+            fast.matmul(w, cols, x, cols, n, batch, rows, 0, rows);
+            for (int t = 0; t < n; t++) {
+                float[] xt = java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols);
+                float[] want = new float[rows];
+                float[] got = new float[rows];
+                exact.matmul(w, cols, xt, cols, 1, want, rows, 0, rows);
+                int split = rows / 2;
+                fast.matmul(w, cols, xt, cols, 1, got, rows, split, rows);
+                fast.matmul(w, cols, xt, cols, 1, got, rows, 0, split);
+                for (int r = 0; r < rows; r++) {
+                    assertThat(Float.floatToRawIntBits(got[r])).as("%dx%d t=%d r=%d", rows, cols, t, r)
+                            .isEqualTo(Float.floatToRawIntBits(want[r]))
+                            .isEqualTo(Float.floatToRawIntBits(batch[t * rows + r]));
+                }
+            }
+        }
+    }
+
+    /** The prepare-time scan finds an infinity or NaN at any position, and nothing in finite halves. */
+    @org.junit.jupiter.api.Test
+    void f16ScanFindsInfAndNanAnywhere() {
+        short[] specials = {(short) 0x7C00, (short) 0xFC00, (short) 0x7E00, (short) 0x7C01, (short) 0xFFFF};
+        for (int len : new int[]{1, 3, 4, 9, 16}) {
+            for (int pos = 0; pos < len; pos++) {
+                for (short sp : specials) {
+                    short[] h = new short[len];
+                    java.util.Arrays.fill(h, (short) 0x7BFF); // largest finite half: must not trigger
+                    h[pos] = sp;
+                    assertThat(F16MatmulWiden.allFinite(java.lang.foreign.MemorySegment.ofArray(h)))
+                            .as("len %d pos %d bits %04x", len, pos, sp & 0xFFFF).isFalse();
+                }
+            }
+            short[] ok = new short[len];
+            java.util.Arrays.fill(ok, (short) 0xFBFF);
+            assertThat(F16MatmulWiden.allFinite(java.lang.foreign.MemorySegment.ofArray(ok))).isTrue();
+        }
+    }
 }
