@@ -7,6 +7,7 @@ import dev.offramp.core.tokenizer.Tokenizer;
 import dev.offramp.loader.safetensors.SafetensorsCheckpoint;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Collections;
@@ -39,9 +40,12 @@ public final class HfModelSource implements ModelSource {
     private final Map<String, Tensor> tensors;
     private final Optional<Tokenizer> tokenizer;
     private final Map<String, Object> metadata;
+    /** Holds the repacked FP8/INT4 weights (see CompressedWeights); closed with the checkpoint. */
+    private final Arena arena;
 
     private HfModelSource(Path path, ModelConfig config, SafetensorsCheckpoint checkpoint, Map<String, Tensor> tensors,
-                          Optional<Tokenizer> tokenizer, Map<String, Object> metadata) {
+                          Optional<Tokenizer> tokenizer, Map<String, Object> metadata, Arena arena) {
+        this.arena = arena;
         this.path = path;
         this.config = config;
         this.checkpoint = checkpoint;
@@ -58,9 +62,10 @@ public final class HfModelSource implements ModelSource {
     public static HfModelSource open(Path dir, Path tokenizerOverride) throws IOException {
         HfConfig hf = HfConfig.read(dir.resolve(CONFIG_FILE));
         SafetensorsCheckpoint ckpt = SafetensorsCheckpoint.open(dir);
+        Arena arena = Arena.ofShared();
         try {
             Map<String, Tensor> byGguf = new LinkedHashMap<>();
-            for (Tensor t : ckpt.tensors().values()) {
+            for (Tensor t : CompressedWeights.fold(dir, ckpt.tensors(), arena).values()) {
                 if (HfTensorNames.isIgnorable(t.name())) {
                     continue;
                 }
@@ -85,8 +90,9 @@ public final class HfModelSource implements ModelSource {
                         + " tokens but the model's vocab_size is " + config.vocabSize());
             }
             return new HfModelSource(dir, config, ckpt, Collections.unmodifiableMap(byGguf), tok,
-                    Collections.unmodifiableMap(md));
+                    Collections.unmodifiableMap(md), arena);
         } catch (IOException | RuntimeException e) {
+            arena.close();
             ckpt.close();
             throw e;
         }
@@ -180,5 +186,8 @@ public final class HfModelSource implements ModelSource {
     @Override
     public void close() {
         checkpoint.close();
+        if (arena.scope().isAlive()) {
+            arena.close();
+        }
     }
 }
