@@ -37,6 +37,9 @@ public final class EndToEndBench {
     }
 
     public BenchReport run() throws IOException, InterruptedException {
+        if (o.llamaBench() != null && !java.nio.file.Files.isExecutable(o.llamaBench())) {
+            throw new IllegalArgumentException("--llama-bench " + o.llamaBench() + ": not an executable file");
+        }
         Path model = o.model();
         String label;
         if (model == null) {
