@@ -1,0 +1,143 @@
+package dev.offramp.bench.kernels;
+
+import dev.offramp.core.tensor.DType;
+import dev.offramp.kernels.cpu.matmul.MatmulKernel;
+import dev.offramp.kernels.cpu.matmul.MatmulKernels;
+import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
+import jdk.incubator.vector.FloatVector;
+import org.openjdk.jmh.annotations.AuxCounters;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Param;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * FP8 ({@link DType#F8_E4M3_G128}) and INT4 ({@link DType#I4_G128}) matvec against their ggml peers
+ * Q8_0 and Q4_0 in the same run, in weight bytes streamed per second (read the {@code :weightBytes}
+ * rows), one thread, one token, from a working set larger than the last-level cache (as in
+ * {@link QuantMatmulBench}). Kernels come from the same registries the CPU backend uses.
+ *
+ * <pre>
+ * java -jar bench/target/offramp-bench.jar jmh Fp8Int4MatmulBench -wi 2 -i 3 -w 1s -r 1s
+ * </pre>
+ */
+@State(Scope.Thread)
+@BenchmarkMode(Mode.Throughput)
+@OutputTimeUnit(TimeUnit.SECONDS)
+@Warmup(iterations = 2, time = 1)
+@Measurement(iterations = 3, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED"})
+public class Fp8Int4MatmulBench {
+    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
+
+    @Param({"F8_E4M3_G128", "Q8_0", "I4_G128", "Q4_0"})
+    public String type;
+
+    /** rows x cols of the weight matrix. */
+    @Param({"5632x2048"})
+    public String shape;
+
+    /** {@code vector} (preferred species) or {@code scalar} (the twin). */
+    @Param({"vector"})
+    public String kernel;
+
+    @Param({"256"})
+    public int workingSetMiB;
+
+    private Arena arena;
+    private MemorySegment pool;
+    private long matrixBytes;
+    private int copies;
+    private int next;
+    private int rows;
+    private int cols;
+    private MatmulKernel k;
+    private float[] x;
+    private float[] out;
+
+    /** Counts streamed weight bytes; JMH reports them per second. */
+    @State(Scope.Thread)
+    @AuxCounters(AuxCounters.Type.OPERATIONS)
+    public static class Bytes {
+        public long weightBytes;
+
+        @Setup(Level.Iteration)
+        public void reset() {
+            weightBytes = 0;
+        }
+    }
+
+    @Setup(Level.Trial)
+    public void setUp() {
+        DType t = DType.valueOf(type);
+        String[] rc = shape.split("x");
+        rows = Integer.parseInt(rc[0]);
+        cols = Integer.parseInt(rc[1]);
+        matrixBytes = t.bytesFor((long) rows * cols);
+        copies = (int) Math.max(1, (workingSetMiB * 1024L * 1024L + matrixBytes - 1) / matrixBytes);
+        arena = Arena.ofShared();
+        pool = arena.allocate(matrixBytes * copies, 64);
+        Random rnd = new Random(42);
+        MemorySegment first = pool.asSlice(0, matrixBytes);
+        for (long i = 0; i + 8 <= matrixBytes; i += 8) {
+            first.set(ValueLayout.JAVA_LONG_UNALIGNED, i, rnd.nextLong());
+        }
+        long rb = t.bytesFor(cols);
+        switch (t) {
+            case Q8_0, Q4_0 -> {
+                for (long b = 0; b < matrixBytes / t.blockBytes(); b++) {
+                    first.set(HALF, b * t.blockBytes(), Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.02f));
+                }
+            }
+            case F8_E4M3_G128, I4_G128 -> {
+                for (long r = 0; r < rows; r++) {
+                    for (int g = 0; g < cols / 128; g++) {
+                        first.set(F32, r * rb + 4L * g, (rnd.nextFloat() + 0.5f) * 0.01f);
+                    }
+                }
+            }
+            default -> throw new IllegalArgumentException("not compared here: " + t);
+        }
+        for (int c = 1; c < copies; c++) {
+            MemorySegment.copy(first, 0, pool, c * matrixBytes, matrixBytes);
+        }
+        k = kernel.equals("scalar") ? MatmulKernels.scalar(t).orElseThrow()
+                : VectorMatmulKernels.forType(t, FloatVector.SPECIES_PREFERRED).orElseThrow();
+        x = new float[cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) rnd.nextGaussian();
+        }
+        out = new float[rows];
+    }
+
+    @TearDown(Level.Trial)
+    public void tearDown() {
+        arena.close();
+    }
+
+    @Benchmark
+    public float[] matmul(Bytes b) {
+        int c = next;
+        next = c + 1 == copies ? 0 : c + 1;
+        k.matmul(pool.asSlice(c * matrixBytes, matrixBytes), cols, x, cols, 1, out, rows, 0, rows);
+        b.weightBytes += matrixBytes;
+        return out;
+    }
+}
