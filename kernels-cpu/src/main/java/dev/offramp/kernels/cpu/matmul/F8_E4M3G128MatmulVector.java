@@ -76,8 +76,8 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
                 ByteVector b = ByteVector.fromMemorySegment(bs, w, data + g0 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < parts; p++) {
                     IntVector iv = (IntVector) b.convertShape(VectorOperators.B2I, is, p);
-                    IntVector bits = iv.and(0x7F).lanewise(VectorOperators.LSHL, 20)
-                            .or(iv.and(0x80).lanewise(VectorOperators.LSHL, 24));
+                    // B2I sign-extends, so the byte's sign already sits in bit 31: one shift, not two.
+                    IntVector bits = iv.and(0x7F).lanewise(VectorOperators.LSHL, 20).or(iv.and(0x80000000));
                     FloatVector v = bits.reinterpretAsFloats().mul(F8_E4M3MatmulScalar.TWO_POW_120);
                     FloatVector xv = FloatVector.fromArray(fs, x, xo + g0 + j + p * l);
                     if ((chunk++ & 1) == 0) {
