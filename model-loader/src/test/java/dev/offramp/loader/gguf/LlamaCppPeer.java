@@ -13,6 +13,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 
@@ -52,12 +53,15 @@ public final class LlamaCppPeer {
      */
     public static byte[] run(Duration timeout, String... args) throws IOException, InterruptedException {
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // Each child extracts libjllama.so into its own temp dir: the library's loader writes it to,
+        // and deletes llama* files from, java.io.tmpdir, so two children (or two test runs) sharing
+        // /tmp can unlink or overwrite the library another one is loading (seen as exit 134).
+        Path childTmp = Files.createTempDirectory("offramp-peer-tmp");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
-                "-cp", System.getProperty("java.class.path"), LlamaCppPeer.class.getName()));
+                "-Djava.io.tmpdir=" + childTmp, "-cp", System.getProperty("java.class.path"), LlamaCppPeer.class.getName()));
         cmd.addAll(List.of(args));
-        // not named llama*: the library's loader deletes files with that prefix from the temp dir
-        Path err = Files.createTempFile("offramp-peer", ".err");
-        Path out = Files.createTempFile("offramp-peer", ".out");
+        Path err = childTmp.resolve("peer.err");
+        Path out = childTmp.resolve("peer.out");
         try {
             Process p = new ProcessBuilder(cmd).redirectError(err.toFile()).redirectOutput(out.toFile()).start();
             if (!p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
@@ -74,8 +78,11 @@ public final class LlamaCppPeer {
             String payload = stdout.substring(at + MARK.length()).trim();
             return Base64.getDecoder().decode(payload);
         } finally {
-            Files.deleteIfExists(err);
-            Files.deleteIfExists(out);
+            try (var files = Files.walk(childTmp)) {
+                for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
         }
     }
 
