@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Properties;
@@ -52,17 +53,22 @@ final class KherudPeer implements BenchSystem {
     private final BlockingQueue<String> lines = new LinkedBlockingQueue<>();
     private final Duration timeout;
     private final Path stderr;
+    private final Path childTmp;
     private final int promptTokens;
 
     KherudPeer(Path model, int threads, int promptTokens, int genTokens, Duration timeout)
             throws IOException, InterruptedException {
         this.timeout = timeout;
         Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+        // The child extracts libjllama.so into its own temp dir: the artifact's loader writes it to, and
+        // deletes llama* files from, java.io.tmpdir, so processes sharing /tmp can unlink the library
+        // another one is loading.
+        childTmp = Files.createTempDirectory("offramp-bench-peer");
         List<String> cmd = new ArrayList<>(List.of(java.toString(), "--enable-native-access=ALL-UNNAMED", "-Xmx256m",
+                "-Djava.io.tmpdir=" + childTmp,
                 "-cp", System.getProperty("java.class.path"), KherudPeer.class.getName(), model.toString(),
                 Integer.toString(threads), Integer.toString(promptTokens), Integer.toString(genTokens)));
-        // not named llama*: the artifact's loader deletes files with that prefix from the temp dir
-        stderr = Files.createTempFile("offramp-bench-peer", ".err");
+        stderr = childTmp.resolve("peer.err");
         process = new ProcessBuilder(cmd).redirectError(stderr.toFile()).start();
         toChild = new OutputStreamWriter(process.getOutputStream(), StandardCharsets.UTF_8);
         Thread reader = Thread.ofPlatform().daemon().name("kherud-peer-stdout").start(() -> pump(process.getInputStream()));
@@ -163,8 +169,10 @@ final class KherudPeer implements BenchSystem {
             }
             process.destroyForcibly();
         }
-        try {
-            Files.deleteIfExists(stderr);
+        try (var files = Files.walk(childTmp)) {
+            for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+                Files.deleteIfExists(f);
+            }
         } catch (IOException ignored) {
             // a temp file left behind is harmless
         }
