@@ -117,7 +117,7 @@ public final class HfTokenizers {
         List<String> specials = llama3SpecialTokens();
         String[] pieces = new String[n + specials.size()];
         TokenType[] types = new TokenType[pieces.length];
-        for (Iterator<Map.Entry<String, JsonNode>> it = enc.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = enc.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             int id = e.getValue().asInt(-1);
             if (id < 0 || id >= n || pieces[id] != null) {
@@ -208,7 +208,7 @@ public final class HfTokenizers {
         long entries = vocabNode.size() + (long) added.size();
         long maxIds = 2 * entries + 1024;
         long size = 0;
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             size = Math.max(size, checkedId(src, "model.vocab." + e.getKey(), e.getValue(), maxIds) + 1);
         }
@@ -217,7 +217,7 @@ public final class HfTokenizers {
         }
         String[] pieces = new String[(int) size];
         TokenType[] types = new TokenType[(int) size];
-        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = vocabNode.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             int id = e.getValue().asInt(-1);
             if (id < 0) {

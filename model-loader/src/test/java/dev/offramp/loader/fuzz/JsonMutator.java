@@ -153,7 +153,7 @@ final class JsonMutator {
 
     static Map<String, JsonNode> fields(JsonNode o) {
         java.util.LinkedHashMap<String, JsonNode> m = new java.util.LinkedHashMap<>();
-        o.fields().forEachRemaining(e -> m.put(e.getKey(), e.getValue()));
+        o.properties().forEach(e -> m.put(e.getKey(), e.getValue()));
         return m;
     }
 }

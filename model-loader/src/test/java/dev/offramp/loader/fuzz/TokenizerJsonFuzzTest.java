@@ -40,7 +40,7 @@ class TokenizerJsonFuzzTest {
         model.put("type", "BPE");
         ObjectNode vocab = model.putObject("vocab");
         Set<String> kept = new HashSet<>();
-        for (Iterator<Map.Entry<String, JsonNode>> it = encoder.fields(); it.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> it = encoder.properties().iterator(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (e.getValue().asInt() < 2000) {
                 vocab.put(e.getKey(), e.getValue().asInt());
