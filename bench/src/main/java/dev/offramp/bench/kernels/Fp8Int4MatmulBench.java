@@ -20,7 +20,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -61,11 +60,8 @@ public class Fp8Int4MatmulBench {
     @Param({"256"})
     public int workingSetMiB;
 
-    private Arena arena;
-    private MemorySegment pool;
+    private WeightPool weights;
     private long matrixBytes;
-    private int copies;
-    private int next;
     private int rows;
     private int cols;
     private MatmulKernel k;
@@ -91,14 +87,9 @@ public class Fp8Int4MatmulBench {
         rows = Integer.parseInt(rc[0]);
         cols = Integer.parseInt(rc[1]);
         matrixBytes = t.bytesFor((long) rows * cols);
-        copies = (int) Math.max(1, (workingSetMiB * 1024L * 1024L + matrixBytes - 1) / matrixBytes);
-        arena = Arena.ofShared();
-        pool = arena.allocate(matrixBytes * copies, 64);
         Random rnd = new Random(42);
-        MemorySegment first = pool.asSlice(0, matrixBytes);
-        for (long i = 0; i + 8 <= matrixBytes; i += 8) {
-            first.set(ValueLayout.JAVA_LONG_UNALIGNED, i, rnd.nextLong());
-        }
+        weights = new WeightPool(matrixBytes, workingSetMiB, rnd);
+        MemorySegment first = weights.first();
         long rb = t.bytesFor(cols);
         switch (t) {
             case Q8_0, Q4_0 -> {
@@ -115,9 +106,7 @@ public class Fp8Int4MatmulBench {
             }
             default -> throw new IllegalArgumentException("not compared here: " + t);
         }
-        for (int c = 1; c < copies; c++) {
-            MemorySegment.copy(first, 0, pool, c * matrixBytes, matrixBytes);
-        }
+        weights.replicate();
         k = kernel.equals("scalar") ? MatmulKernels.scalar(t).orElseThrow()
                 : VectorMatmulKernels.forType(t, FloatVector.SPECIES_PREFERRED).orElseThrow();
         x = new float[cols];
@@ -129,14 +118,12 @@ public class Fp8Int4MatmulBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        arena.close();
+        weights.close();
     }
 
     @Benchmark
     public float[] matmul(Bytes b) {
-        int c = next;
-        next = c + 1 == copies ? 0 : c + 1;
-        k.matmul(pool.asSlice(c * matrixBytes, matrixBytes), cols, x, cols, 1, out, rows, 0, rows);
+        k.matmul(weights.next(), cols, x, cols, 1, out, rows, 0, rows);
         b.weightBytes += matrixBytes;
         return out;
     }

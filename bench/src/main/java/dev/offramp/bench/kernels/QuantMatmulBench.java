@@ -22,7 +22,6 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.TearDown;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -72,11 +71,8 @@ public class QuantMatmulBench {
     @Param({"256"})
     public int workingSetMiB;
 
-    private Arena arena;
-    private MemorySegment pool;
+    private WeightPool weights;
     private long matrixBytes;
-    private int copies;
-    private int next;
     private int rows;
     private int cols;
     private MatmulKernel k;
@@ -102,14 +98,9 @@ public class QuantMatmulBench {
         rows = Integer.parseInt(rc[0]);
         cols = Integer.parseInt(rc[1]);
         matrixBytes = t.bytesFor((long) rows * cols);
-        copies = (int) Math.max(1, (workingSetMiB * 1024L * 1024L + matrixBytes - 1) / matrixBytes);
-        arena = Arena.ofShared();
-        pool = arena.allocate(matrixBytes * copies, 64);
         Random rnd = new Random(42);
-        MemorySegment first = pool.asSlice(0, matrixBytes);
-        for (long i = 0; i + 8 <= matrixBytes; i += 8) {
-            first.set(ValueLayout.JAVA_LONG_UNALIGNED, i, rnd.nextLong());
-        }
+        weights = new WeightPool(matrixBytes, workingSetMiB, rnd);
+        MemorySegment first = weights.first();
         int[] halves = switch (t) {
             case Q4_0, Q5_0, Q8_0 -> new int[] {0};
             case Q4_1, Q5_1, Q4_K, Q5_K -> new int[] {0, 2};
@@ -123,9 +114,7 @@ public class QuantMatmulBench {
                 first.set(HALF, b * t.blockBytes() + h, Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.02f));
             }
         }
-        for (int c = 1; c < copies; c++) {
-            MemorySegment.copy(first, 0, pool, c * matrixBytes, matrixBytes);
-        }
+        weights.replicate();
         k = kernel.equals("scalar") ? QuantMatmulScalars.forType(t).orElseThrow()
                 : QuantMatmulVectors.forType(t, 0).orElseThrow();
         x = new float[n * cols];
@@ -137,18 +126,12 @@ public class QuantMatmulBench {
 
     @TearDown(Level.Trial)
     public void tearDown() {
-        arena.close();
-    }
-
-    private MemorySegment nextCopy() {
-        int c = next;
-        next = c + 1 == copies ? 0 : c + 1;
-        return pool.asSlice(c * matrixBytes, matrixBytes);
+        weights.close();
     }
 
     @Benchmark
     public float[] matmul(Bytes b) {
-        k.matmul(nextCopy(), cols, x, cols, n, out, rows, 0, rows);
+        k.matmul(weights.next(), cols, x, cols, n, out, rows, 0, rows);
         b.weightBytes += matrixBytes;
         return out;
     }
@@ -156,7 +139,7 @@ public class QuantMatmulBench {
     /** Peer: the same bytes read with plain vector loads and integer adds (the read-bandwidth ceiling). */
     @Benchmark
     public long readBandwidth(Bytes b) {
-        MemorySegment m = nextCopy();
+        MemorySegment m = weights.next();
         LongVector acc0 = LongVector.zero(LONGS);
         LongVector acc1 = acc0;
         long step = LONGS.vectorByteSize();
