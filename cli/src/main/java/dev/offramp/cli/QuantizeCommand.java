@@ -6,6 +6,7 @@ import dev.offramp.loader.convert.GgufToHf;
 import dev.offramp.loader.gguf.GgufFile;
 import dev.offramp.loader.quantize.CompressedTensorsQuantizer;
 import dev.offramp.loader.quantize.GgufQuantizer;
+import dev.offramp.loader.quantize.KQuantMix;
 import dev.offramp.loader.quantize.QuantizeOptions;
 import dev.offramp.loader.quantize.TensorPlan;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
@@ -48,7 +49,8 @@ final class QuantizeCommand implements Callable<Integer> {
     Path dest;
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE",
-            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16, F32 (GGUF out); "
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16, F32 (GGUF out, uniform); "
+                    + "llama.cpp's k-quant mixes Q4_K_M, Q4_K_S, Q5_K_M, Q5_K_S (GGUF out, per-tensor types as llama-quantize); "
                     + "FP8 or INT4 (HF folder out, compressed-tensors float-/pack-quantized)")
     String type;
 
@@ -93,7 +95,13 @@ final class QuantizeCommand implements Callable<Integer> {
             return compressedTensors(upper.startsWith("F") ? CompressedTensorsQuantizer.Scheme.FP8
                     : CompressedTensorsQuantizer.Scheme.INT4);
         }
-        QuantizeOptions o = QuantizeOptions.of(dtype(type)).withThreads(threads).withAllowRequantize(allowRequantize);
+        java.util.Optional<KQuantMix> mix = KQuantMix.byName(type);
+        if (mix.isPresent() && mixedHigh != null) {
+            throw new IllegalArgumentException("--mixed chooses per-layer types itself; give it a plain --type, not "
+                    + mix.get().label());
+        }
+        QuantizeOptions o = (mix.isPresent() ? QuantizeOptions.of(mix.get()) : QuantizeOptions.of(dtype(type)))
+                .withThreads(threads).withAllowRequantize(allowRequantize);
         if (tokenEmbeddingType != null) {
             o = o.withTokenEmbeddingType(dtype(tokenEmbeddingType));
         }
@@ -143,8 +151,9 @@ final class QuantizeCommand implements Callable<Integer> {
     static long parseBudget(GgufFile src, String s) {
         String t = s.trim().toUpperCase(Locale.ROOT);
         try {
-            DType type = DType.valueOf(t);
-            return GgufQuantizer.plan(src, QuantizeOptions.of(type)).stream().mapToLong(TensorPlan::outputBytes).sum();
+            java.util.Optional<KQuantMix> mix = KQuantMix.byName(t);
+            QuantizeOptions o = mix.isPresent() ? QuantizeOptions.of(mix.get()) : QuantizeOptions.of(DType.valueOf(t));
+            return GgufQuantizer.plan(src, o).stream().mapToLong(TensorPlan::outputBytes).sum();
         } catch (IllegalArgumentException notAType) {
             double scale = 1;
             for (String[] u : new String[][] {{"GB", "1e9"}, {"MB", "1e6"}, {"KB", "1e3"}, {"B", "1"}}) {
@@ -202,6 +211,8 @@ final class QuantizeCommand implements Callable<Integer> {
             long before = plan.stream().mapToLong(p -> p.from().bytesFor(p.elements())).sum();
             long after = plan.stream().mapToLong(TensorPlan::outputBytes).sum();
             if (!quiet) {
+                out.printf(Locale.ROOT, "file type %s (general.file_type %d)%n",
+                        dev.offramp.loader.quantize.LlamaFileType.name(opts.fileType()), opts.fileType());
                 for (TensorPlan p : plan) {
                     out.printf(Locale.ROOT, "%-32s %-18s %5s -> %-5s %s%n", p.name(), java.util.Arrays.toString(p.shape()),
                             p.from(), p.to(), p.reason());

@@ -238,6 +238,10 @@ public final class ModelInspector {
         line(sb, "tokenizer", t == null ? "(none)" : t.model() + (t.pre() == null ? "" : " / pre " + t.pre()) + ", "
                 + t.vocabSize() + " tokens, bos " + t.bos() + ", eos " + t.eos()
                 + (t.merges() > 0 ? ", " + t.merges() + " merges" : ""));
+        if (r.metadata() != null && r.metadata().get("general.file_type") instanceof Number ft) {
+            line(sb, "file type", dev.offramp.loader.quantize.LlamaFileType.name(ft.longValue())
+                    + " (general.file_type " + ft + ")");
+        }
         line(sb, "tensors", r.tensors().size() + ", " + bytes(r.tensorBytes()));
         int w = Math.max(4, r.tensors().stream().mapToInt(x -> x.name().length()).max().orElse(4));
         sb.append(String.format(Locale.ROOT, "  %-" + w + "s  %-6s  %-22s  %14s%n", "name", "type", "shape", "bytes"));

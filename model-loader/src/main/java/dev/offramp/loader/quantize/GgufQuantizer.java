@@ -30,7 +30,8 @@ import java.util.function.LongConsumer;
  *       of 256 (llama-quantize's rule), unless an output type is given;</li>
  *   <li>an explicit {@code token_embd} type wins over that rule (llama-quantize's {@code --token-embedding-type});</li>
  *   <li>rows that are not whole blocks fall back: Q4_K to Q5_0, Q5_K to Q5_1, Q6_K to Q8_0 (as llama.cpp),
- *       and anything still not whole blocks to F16.</li>
+ *       Q2_K/Q3_K to Q4_0 (llama.cpp: IQ4_NL, same size), and anything still not whole blocks to F16;</li>
+ *   <li>with a {@link KQuantMix} ({@code Q4_K_M}, ...) the other 2-D weights follow its per-tensor table.</li>
  * </ul>
  * Tensors are quantized row-parallel on a fixed pool and streamed into a temporary file next to the
  * destination, which is then moved into place.
@@ -52,34 +53,55 @@ public final class GgufQuantizer {
     /** Decides every tensor's output type. */
     public static List<TensorPlan> plan(GgufFile src, QuantizeOptions o) {
         boolean hasOutput = src.hasTensor("output.weight");
+        KQuantMix.Model model = o.mix() != null ? KQuantMix.Model.of(src) : null;
         List<TensorPlan> out = new ArrayList<>();
         for (Tensor t : src.tensors().values()) {
-            out.add(planOne(t, o, hasOutput));
+            out.add(planOne(t.name(), t.shape(), t.type(), o, hasOutput, model));
         }
         return out;
     }
 
     /**
      * The type {@code t} gets under {@code o}'s rules; {@code hasOutput} tells whether the model has a
-     * separate {@code output.weight} (else {@code token_embd.weight} is the output head).
+     * separate {@code output.weight} (else {@code token_embd.weight} is the output head). Not for
+     * k-quant mixes, whose rules need the whole model: use {@link #plan} or the overload with a model.
      */
     public static TensorPlan planOne(Tensor t, QuantizeOptions o, boolean hasOutput) {
-        String name = t.name();
+        return planOne(t.name(), t.shape(), t.type(), o, hasOutput, null);
+    }
+
+    /**
+     * The type tensor {@code name} ({@code shape}, stored as {@code from}) gets under {@code o}'s rules.
+     *
+     * @param model the model's layer counts and GQA ratio; required when {@code o} names a {@link KQuantMix}
+     */
+    public static TensorPlan planOne(String name, long[] shape, DType from, QuantizeOptions o, boolean hasOutput,
+                                     KQuantMix.Model model) {
+        long cols = shape.length == 0 ? 1 : shape[shape.length - 1];
         DType override = o.overrides().get(name);
-        if (override == null && (t.rank() < 2 || !name.endsWith(".weight"))) {
-            return new TensorPlan(name, t.shape(), t.type(), t.type(), "kept (not a 2-D weight)");
+        if (override == null && (shape.length < 2 || !name.endsWith(".weight"))) {
+            return new TensorPlan(name, shape, from, from, "kept (not a 2-D weight)");
         }
         DType want = override != null ? override : o.type();
         String why = override != null ? "per-tensor choice" : "";
         boolean isOutput = name.equals("output.weight") || (!hasOutput && name.equals("token_embd.weight"));
+        if (override == null && o.mix() != null && !isOutput && !name.equals("token_embd.weight")) {
+            if (model == null) {
+                throw new IllegalArgumentException("tensor " + name + ": the " + o.mix().label()
+                        + " rules need the model's layer counts (plan the whole file)");
+            }
+            KQuantMix.Choice c = o.mix().choose(name, model);
+            want = c.type();
+            why = c.reason();
+        }
         if (override == null) {
             if (isOutput && o.outputType() != null) {
                 want = o.outputType();
                 why = "output type";
             } else if (isOutput && want.isQuantized()) {
-                if (t.cols() % 256 != 0) {
+                if (cols % 256 != 0) {
                     want = DType.Q8_0;
-                    why = "output head, rows of " + t.cols() + " (llama.cpp: Q8_0)";
+                    why = "output head, rows of " + cols + " (llama.cpp: Q8_0)";
                 } else if (want != DType.Q8_0) {
                     want = DType.Q6_K;
                     why = "output head (llama.cpp: Q6_K)";
@@ -90,27 +112,30 @@ public final class GgufQuantizer {
                 why = "token embedding type";
             }
         }
-        if (t.cols() % want.blockSize() != 0) {
+        if (cols % want.blockSize() != 0) {
             DType fallback = switch (want) {
+                // llama.cpp uses IQ4_NL here (4.5 bits, 32-value blocks); Q4_0 has the same size and
+                // block, and this project has no IQ4_NL quantizer.
+                case Q2_K, Q3_K -> DType.Q4_0;
                 case Q4_K -> DType.Q5_0;
                 case Q5_K -> DType.Q5_1;
                 case Q6_K -> DType.Q8_0;
                 default -> DType.F16;
             };
-            if (t.cols() % fallback.blockSize() != 0) {
+            if (cols % fallback.blockSize() != 0) {
                 fallback = DType.F16;
             }
-            why = "rows of " + t.cols() + " are not whole " + want + " blocks";
+            why = "rows of " + cols + " are not whole " + want + " blocks";
             want = fallback;
         }
-        if (want != t.type() && t.type().isQuantized() && !o.allowRequantize()) {
-            throw new IllegalArgumentException("tensor " + name + " is already " + t.type()
+        if (want != from && from.isQuantized() && !o.allowRequantize()) {
+            throw new IllegalArgumentException("tensor " + name + " is already " + from
                     + "; quantizing it again loses quality (allow it explicitly, or start from an F32/F16/BF16 model)");
         }
-        if (want != t.type() && !Dequantize.supports(t.type())) {
-            throw new IllegalArgumentException("tensor " + name + ": cannot read weight type " + t.type());
+        if (want != from && !Dequantize.supports(from)) {
+            throw new IllegalArgumentException("tensor " + name + ": cannot read weight type " + from);
         }
-        return new TensorPlan(name, t.shape(), t.type(), want, why);
+        return new TensorPlan(name, shape, from, want, why);
     }
 
     /**
@@ -135,7 +160,7 @@ public final class GgufQuantizer {
                 }
                 w.addTensor(tp.name(), tp.to(), tp.shape(), ch -> encodeTensor(t, tp.to(), pool, threads, ch, p));
             }
-            w.put("general.file_type", GgufValue.uint32(fileType(o.type())));
+            w.put("general.file_type", GgufValue.uint32(o.fileType()));
             w.put("general.quantization_version", GgufValue.uint32(2));
             w.write(dest);
         }
@@ -146,7 +171,10 @@ public final class GgufQuantizer {
         }
     }
 
-    /** llama.cpp's {@code llama_ftype} for a uniform type (the k-quants as their "_S" variants). */
+    /**
+     * llama.cpp's {@code llama_ftype} for a uniform type (the k-quants as their "_S" variants; a real
+     * mix's number comes from {@link KQuantMix#fileType()}).
+     */
     public static int fileType(DType t) {
         return switch (t) {
             case F32 -> 0;
@@ -158,6 +186,8 @@ public final class GgufQuantizer {
             case Q5_1 -> 9;
             case Q4_K -> 14;
             case Q5_K -> 16;
+            case Q2_K -> 10;
+            case Q3_K -> 11;
             case Q6_K -> 18;
             case BF16 -> 32;
             default -> throw new IllegalArgumentException("no llama.cpp file type for " + t);
