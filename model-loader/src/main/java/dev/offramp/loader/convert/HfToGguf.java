@@ -29,7 +29,8 @@ import java.util.concurrent.Executors;
  * GGUF tensor names, and, for the {@code llama} architecture, q/k rows permuted from HF's rotate-half
  * order to llama.cpp's interleaved pairs (as llama.cpp's own converter does; Qwen2 keeps NeoX order).
  * 1-D tensors are stored as F32, like llama.cpp's converter. The tokenizer metadata is copied from a
- * GGUF given with {@link ConvertOptions#tokenizer()}, or built from a SentencePiece {@code tokenizer.model}.
+ * GGUF given with {@link ConvertOptions#tokenizer()}, or built from a SentencePiece {@code tokenizer.model}
+ * or a byte-level BPE {@code tokenizer.json} ({@link TokenizerJsonVocab}).
  *
  * <pre>{@code
  * HfToGguf.convert(Path.of("stories260K-hf"), Path.of("out.gguf"),
@@ -145,7 +146,7 @@ public final class HfToGguf {
 
     /**
      * {@code tokenizer.*} keys: copied from a GGUF given as tokenizer, or built from a SentencePiece
-     * {@code tokenizer.model} (given, or in the folder); a {@code tokenizer.json} cannot be written yet.
+     * {@code tokenizer.model} (given, or in the folder), else from a byte-level BPE {@code tokenizer.json}.
      */
     static Map<String, GgufValue> tokenizerMetadata(Path hfDir, Path tokenizer) throws IOException {
         if (tokenizer == null) {
@@ -153,8 +154,7 @@ public final class HfToGguf {
                 return SentencePieceVocab.read(hfDir.resolve("tokenizer.model"));
             }
             if (Files.isRegularFile(hfDir.resolve("tokenizer.json"))) {
-                throw new ConversionException(hfDir.resolve("tokenizer.json"), "writing GGUF tokenizer metadata from "
-                        + "tokenizer.json is not supported yet; pass --tokenizer FILE.gguf (same vocabulary) or a tokenizer.model");
+                return TokenizerJsonVocab.read(hfDir);
             }
             throw new ConversionException(hfDir, "no tokenizer (no tokenizer.json or tokenizer.model): pass "
                     + "--tokenizer FILE.gguf to copy the vocabulary from a GGUF");
@@ -169,7 +169,7 @@ public final class HfToGguf {
                     return SentencePieceVocab.read(tokenizer);
                 }
                 throw new ConversionException(tokenizer, "only a GGUF or a SentencePiece tokenizer.model can lend "
-                        + "its vocabulary to a converted GGUF (tokenizer.json is not supported yet)");
+                        + "its vocabulary to a converted GGUF (a tokenizer.json is read from the model folder itself)");
             }
         }
         Map<String, GgufValue> out = new LinkedHashMap<>();
