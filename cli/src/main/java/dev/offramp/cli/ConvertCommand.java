@@ -26,7 +26,8 @@ import java.util.concurrent.Callable;
         mixinStandardHelpOptions = true,
         description = {"Convert between an HF folder (config.json + safetensors) and a GGUF file.",
                 "HF -> GGUF permutes q/k rows to llama.cpp's order (llama arch) and needs tokenizer metadata",
-                "(--tokenizer FILE.gguf); GGUF -> HF writes config.json + model.safetensors."})
+                "(the folder's tokenizer.model or byte-level BPE tokenizer.json, or --tokenizer FILE.gguf);",
+                "GGUF -> HF writes config.json + model.safetensors."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Spec
