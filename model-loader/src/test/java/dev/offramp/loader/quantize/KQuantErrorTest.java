@@ -22,7 +22,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class KQuantErrorTest {
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q2_K", "Q3_K", "Q4_K", "Q5_K", "Q6_K"})
     void rmsErrorNoWorseThanGgml(DType type) throws Exception {
         try (GgufFile f = GgufFile.open(Fixtures.model("derived/ggml-quant-vectors.gguf"));
              Arena arena = Arena.ofConfined()) {

@@ -25,6 +25,15 @@ final class KQuantSearch {
      */
     static float scaleMin(int n, int nmax, float[] x, int xo, float[] w, byte[] levels, int lo, float[] minOut,
                           byte[] aux, float rmin, float rdelta, int nstep) {
+        return scaleMin(n, nmax, x, xo, w, levels, lo, minOut, aux, rmin, rdelta, nstep, false);
+    }
+
+    /**
+     * As above; {@code mad} scores candidates by weighted absolute instead of squared error (ggml's
+     * {@code use_mad}, which Q2_K uses: with only 4 levels, squared error lets outliers drag the scale).
+     */
+    static float scaleMin(int n, int nmax, float[] x, int xo, float[] w, byte[] levels, int lo, float[] minOut,
+                          byte[] aux, float rmin, float rdelta, int nstep, boolean mad) {
         float min = x[xo];
         float max = x[xo];
         float sumW = w[0];
@@ -57,7 +66,7 @@ final class KQuantSearch {
             int l = Math.max(0, Math.min(nmax, nearestInt(iscale * (x[xo + i] - min))));
             levels[lo + i] = (byte) l;
             float diff = scale * l + min - x[xo + i];
-            bestError += w[i] * (diff * diff);
+            bestError += w[i] * (mad ? Math.abs(diff) : diff * diff);
         }
         for (int is = 0; is <= nstep; is++) {
             iscale = (rmin + rdelta * is + nmax) / (max - min);
@@ -82,7 +91,7 @@ final class KQuantSearch {
                 float err = 0;
                 for (int i = 0; i < n; i++) {
                     float diff = thisScale * aux[i] + thisMin - x[xo + i];
-                    err += w[i] * (diff * diff);
+                    err += w[i] * (mad ? Math.abs(diff) : diff * diff);
                 }
                 if (err < bestError) {
                     System.arraycopy(aux, 0, levels, lo, n);
@@ -153,5 +162,69 @@ final class KQuantSearch {
             }
         }
         return scale;
+    }
+
+    /**
+     * Q3_K's symmetric search (ggml's {@code make_q3_quants} with rmse): levels {@code l in [-nmax, nmax)}
+     * start from the naive max/nmax rounding, then up to 5 sweeps move single values to the level that
+     * the least-squares scale of the others suggests, keeping a move only when it raises
+     * {@code sumlx^2 / suml2} (weights x^2). Stores {@code l + nmax}; returns the least-squares scale.
+     */
+    static float q3(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
+        float max = 0;
+        float amax = 0;
+        for (int i = 0; i < n; i++) {
+            float ax = Math.abs(x[xo + i]);
+            if (ax > amax) {
+                amax = ax;
+                max = x[xo + i];
+            }
+        }
+        if (amax < GROUP_MAX_EPS) {
+            for (int i = 0; i < n; i++) {
+                levels[lo + i] = 0;
+            }
+            return 0f;
+        }
+        float iscale = -nmax / max;
+        int[] l = new int[n];
+        float sumLX = 0;
+        float sumL2 = 0;
+        for (int i = 0; i < n; i++) {
+            float xi = x[xo + i];
+            l[i] = Math.max(-nmax, Math.min(nmax - 1, nearestInt(iscale * xi)));
+            float w = xi * xi;
+            sumLX += w * xi * l[i];
+            sumL2 += w * l[i] * l[i];
+        }
+        for (int pass = 0; pass < 5; pass++) {
+            int changed = 0;
+            for (int i = 0; i < n; i++) {
+                float xi = x[xo + i];
+                float w = xi * xi;
+                float slx = sumLX - w * xi * l[i];
+                if (slx > 0) {
+                    float sl2 = sumL2 - w * l[i] * l[i];
+                    int nl = Math.max(-nmax, Math.min(nmax - 1, nearestInt(xi * sl2 / slx)));
+                    if (nl != l[i]) {
+                        slx += w * xi * nl;
+                        sl2 += w * nl * nl;
+                        if (sl2 > 0 && slx * slx * sumL2 > sumLX * sumLX * sl2) {
+                            l[i] = nl;
+                            sumLX = slx;
+                            sumL2 = sl2;
+                            changed++;
+                        }
+                    }
+                }
+            }
+            if (changed == 0) {
+                break;
+            }
+        }
+        for (int i = 0; i < n; i++) {
+            levels[lo + i] = (byte) (l[i] + nmax);
+        }
+        return sumLX / sumL2;
     }
 }
