@@ -49,8 +49,9 @@ final class QuantizeCommand implements Callable<Integer> {
     Path dest;
 
     @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE",
-            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K, F16, BF16, F32 (GGUF out, uniform); "
-                    + "llama.cpp's k-quant mixes Q4_K_M, Q4_K_S, Q5_K_M, Q5_K_S (GGUF out, per-tensor types as llama-quantize); "
+            description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, F16, BF16, F32 (GGUF out, uniform); "
+                    + "llama.cpp's k-quant mixes Q4_K_M, Q4_K_S, Q5_K_M, Q5_K_S, Q3_K_M, Q3_K_S, Q3_K_L and Q2_K_MIX "
+                    + "(llama-quantize's Q2_K) (GGUF out, per-tensor types as llama-quantize); "
                     + "FP8 or INT4 (HF folder out, compressed-tensors float-/pack-quantized)")
     String type;
 

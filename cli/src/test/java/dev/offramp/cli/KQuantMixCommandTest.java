@@ -12,6 +12,8 @@ import dev.offramp.loader.gguf.GgufFile;
 import dev.offramp.loader.gguf.LlamaCppPeer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -62,6 +64,31 @@ class KQuantMixCommandTest {
         System.err.println("ours:   " + ours.replace("\n", "\\n"));
         System.err.println("theirs: " + theirs.replace("\n", "\\n"));
         assertThat(ours).startsWith(", there was a little girl named Lily.");
+        assertThat(theirs).isEqualTo(ours);
+    }
+
+    /** The 2-3 bit mixes: Q3_K/Q2_K written by our quantizers load in llama.cpp and generate what we generate. */
+    @ParameterizedTest
+    @CsvSource({"Q3_K_M, 12, Q3_K", "Q2_K_MIX, 10, Q2_K"})
+    void lowBitMixesLoadInLlamaCpp(String type, int fileType, DType base, @TempDir Path tmp) throws Exception {
+        Path out = tmp.resolve("ee12-" + type + ".gguf");
+        StringWriter err = new StringWriter();
+        assertThat(QuantizeCommandTest.run(new StringWriter(), err, "quantize",
+                Fixtures.model("trained/stories-ee12-F32.gguf").toString(), out.toString(), "-t", type, "--quiet",
+                "--threads", "2")).as(err.toString()).isZero();
+        try (GgufFile f = GgufFile.open(out)) {
+            assertThat(f.metadata().getLong("general.file_type")).isEqualTo(fileType);
+            assertThat(f.tensor("blk.5.attn_q.weight").type()).isEqualTo(base);
+            assertThat(f.tensor("blk.5.ffn_down.weight").type()).isNotEqualTo(base);
+        }
+        String ours;
+        try (Generator g = Models.load(out); Session s = g.newSession(SessionOptions.defaults().withContextLength(128))) {
+            ours = s.generate("Once upon a time", GenerateOptions.greedy(32).withIgnoreEos(true), null).text();
+        }
+        String theirs = LlamaCppPeer.greedy(out, "Once upon a time", 32);
+        System.err.println(type + " ours:   " + ours.replace("\n", "\\n"));
+        System.err.println(type + " theirs: " + theirs.replace("\n", "\\n"));
+        assertThat(ours).startsWith(", there was a");
         assertThat(theirs).isEqualTo(ours);
     }
 }

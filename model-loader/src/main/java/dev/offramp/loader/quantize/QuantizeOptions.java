@@ -38,7 +38,7 @@ public record QuantizeOptions(DType type, DType tokenEmbeddingType, DType output
         for (DType t : new DType[] {type, tokenEmbeddingType, outputType}) {
             if (t != null && !RowCodec.canEncode(t)) {
                 throw new IllegalArgumentException("cannot quantize to " + t + " (GGUF types: F32, F16, BF16, Q8_0, Q4_0, "
-                        + "Q4_1, Q5_0, Q5_1, Q4_K, Q5_K, Q6_K)");
+                        + "Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K)");
             }
         }
         overrides.forEach((k, v) -> {

@@ -139,6 +139,45 @@ class KQuantMixPlanTest {
     }
 
     @Test
+    void threeAndTwoBitMixesOnTinyLlama() {
+        KQuantMix.Model m = new KQuantMix.Model(22, 22, 8);
+        Map<String, DType> q3m = plan(tinyllama(), QuantizeOptions.of(KQuantMix.Q3_K_M), m);
+        Map<String, DType> q3s = plan(tinyllama(), QuantizeOptions.of(KQuantMix.Q3_K_S), m);
+        Map<String, DType> q3l = plan(tinyllama(), QuantizeOptions.of(KQuantMix.Q3_K_L), m);
+        Map<String, DType> q2 = plan(tinyllama(), QuantizeOptions.of(KQuantMix.Q2_K_MIX), m);
+        for (int l = 0; l < 22; l++) {
+            String b = "blk." + l + ".";
+            // Q3_K_M: V Q5_K on layers 0-1 else Q4_K; down Q5_K below 22/16 = 1 else Q4_K; attn_output Q4_K
+            assertThat(q3m.get(b + "attn_v.weight")).isEqualTo(l < 2 ? DType.Q5_K : DType.Q4_K);
+            assertThat(q3m.get(b + "ffn_down.weight")).isEqualTo(l < 1 ? DType.Q5_K : DType.Q4_K);
+            assertThat(q3m.get(b + "attn_output.weight")).isEqualTo(DType.Q4_K);
+            assertThat(q3m.get(b + "attn_q.weight")).isEqualTo(DType.Q3_K);
+            assertThat(q3m.get(b + "ffn_up.weight")).isEqualTo(DType.Q3_K);
+            assertThat(q3s.get(b + "attn_v.weight")).isEqualTo(DType.Q3_K);
+            assertThat(q3s.get(b + "ffn_down.weight")).isEqualTo(DType.Q3_K);
+            assertThat(q3l.get(b + "attn_v.weight")).isEqualTo(DType.Q5_K);
+            assertThat(q3l.get(b + "ffn_down.weight")).isEqualTo(DType.Q5_K);
+            assertThat(q3l.get(b + "attn_output.weight")).isEqualTo(DType.Q5_K);
+            assertThat(q3l.get(b + "attn_k.weight")).isEqualTo(DType.Q3_K);
+            // Q2_K with GQA 8: V Q4_K, down and attn_output Q3_K, the rest Q2_K
+            assertThat(q2.get(b + "attn_v.weight")).isEqualTo(DType.Q4_K);
+            assertThat(q2.get(b + "ffn_down.weight")).isEqualTo(DType.Q3_K);
+            assertThat(q2.get(b + "attn_output.weight")).isEqualTo(DType.Q3_K);
+            assertThat(q2.get(b + "ffn_gate.weight")).isEqualTo(DType.Q2_K);
+        }
+        for (Map<String, DType> p : List.of(q3m, q3s, q3l, q2)) {
+            assertThat(p.get("output.weight")).isEqualTo(DType.Q6_K);
+        }
+        assertThat(q3m.get("token_embd.weight")).isEqualTo(DType.Q3_K);
+        assertThat(QuantizeOptions.of(KQuantMix.Q3_K_M).fileType()).isEqualTo(12);
+        // rows of 288: Q3_K falls back to Q4_0 (llama.cpp: IQ4_NL, same 4.5 bits per weight)
+        Map<String, DType> small = plan(llama(6, 288, 288, 768, 32000, true), QuantizeOptions.of(KQuantMix.Q3_K_S),
+                new KQuantMix.Model(6, 6, 1));
+        assertThat(small.get("blk.1.attn_q.weight")).isEqualTo(DType.Q4_0);
+        assertThat(small.get("blk.1.ffn_down.weight")).isEqualTo(DType.Q3_K);
+    }
+
+    @Test
     void lowBitMixRules() {
         KQuantMix.Model gqa8 = new KQuantMix.Model(32, 32, 8);
         KQuantMix.Model mha = new KQuantMix.Model(32, 32, 1);
