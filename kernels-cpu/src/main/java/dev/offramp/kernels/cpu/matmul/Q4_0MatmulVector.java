@@ -39,8 +39,6 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
         int l = fs.length();
         FloatVector a0 = FloatVector.zero(fs);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         int nb = cols >>> 5;
         if (l == 16) {
             // Chunks 4k..4k+3 are: block 2k low nibbles, block 2k high, block 2k+1 low, block 2k+1 high.
@@ -54,8 +52,8 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 float d1 = QuantMatmulScalar.half(w, blk + 18);
                 a0 = lo16(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi), a0);
                 a1 = hi16(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 16), a1);
-                a2 = lo16(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 32), a2);
-                a3 = hi16(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 48), a3);
+                a0 = lo16(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 32), a0);
+                a1 = hi16(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 48), a1);
             }
             if (b < nb) {
                 long blk = base + 18L * b;
@@ -67,7 +65,7 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
             }
         } else if (l == 4) {
             // Block b is chunks 8b..8b+7: low nibbles of bytes 0-7 (chunks 0, 1), 8-15 (2, 3), then the
-            // high nibbles of the same (4..7); accumulator = chunk % 4.
+            // high nibbles of the same (4..7); accumulator = chunk % 2.
             for (int b = 0; b < nb; b++) {
                 long blk = base + 18L * b;
                 int xi = xo + 32 * b;
@@ -80,12 +78,12 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 ByteVector h1 = hi(q1);
                 a0 = ((FloatVector) l0.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = ((FloatVector) l0.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 4), a1);
-                a2 = ((FloatVector) l1.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a2);
-                a3 = ((FloatVector) l1.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 12), a3);
+                a0 = ((FloatVector) l1.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a0);
+                a1 = ((FloatVector) l1.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 12), a1);
                 a0 = ((FloatVector) h0.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a0);
                 a1 = ((FloatVector) h0.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 20), a1);
-                a2 = ((FloatVector) h1.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a2);
-                a3 = ((FloatVector) h1.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 28), a3);
+                a0 = ((FloatVector) h1.convertShape(VectorOperators.B2F, fs, 0)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a0);
+                a1 = ((FloatVector) h1.convertShape(VectorOperators.B2F, fs, 1)).mul(d).fma(FloatVector.fromArray(fs, x, xi + 28), a1);
             }
         } else {
             // l == 8: chunks 4b..4b+3 are block b's low nibbles of bytes 0-7, 8-15, then high nibbles of the same.
@@ -97,12 +95,12 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
                 float d = QuantMatmulScalar.half(w, blk);
                 a0 = widen(lo(q0), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = widen(lo(q1), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a1);
-                a2 = widen(hi(q0), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a2);
-                a3 = widen(hi(q1), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a3);
+                a0 = widen(hi(q0), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a0);
+                a1 = widen(hi(q1), fs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a1);
             }
         }
-        // Same final sum as QuantDot.dot: (a0 + a1) + (a2 + a3), then lanes in order.
-        a0.add(a1).add(a2.add(a3)).intoArray(lanesTmp, 0);
+        // Same final sum as QuantDot.dot: a0 + a1, then lanes in order.
+        a0.add(a1).intoArray(lanesTmp, 0);
         return QuantDot.sumLanes(lanesTmp, l);
     }
 

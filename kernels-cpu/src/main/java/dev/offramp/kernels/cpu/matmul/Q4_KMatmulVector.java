@@ -24,7 +24,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
 
     /**
      * One token, decoded in registers: the weights and accumulation order of the staged path (chunk c
-     * of lanes into accumulator c % 4; value (float) q * scale - min), without the byte buffer.
+     * of lanes into accumulator c % 2; value (float) q * scale - min), without the byte buffer.
      */
     @Override
     float rowDot(MemorySegment w, long base, int cols, float[] x, int xo, Scratch s) {
@@ -36,8 +36,6 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         int l = fs.length();
         FloatVector a0 = FloatVector.zero(fs);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         float[] sc = s.scale;
         float[] mn = s.min;
         for (int b = 0, nb = cols >>> 8; b < nb; b++) {
@@ -58,12 +56,12 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
                             .fma(FloatVector.fromArray(fs, x, xi), a0);
                     a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
                             .fma(FloatVector.fromArray(fs, x, xi + 16), a1);
-                    a2 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                    a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
                             .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 32), a2);
-                    a3 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+                    a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
                             .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 48), a3);
+                            .fma(FloatVector.fromArray(fs, x, xi + 48), a1);
                 } else {
                     // l == 8: 64 values = chunks 0..7: low nibbles of the four 8-byte quarters, then high.
                     ByteVector v0 = ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN);
@@ -74,26 +72,26 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
                             .fma(FloatVector.fromArray(fs, x, xi), a0);
                     a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
                             .fma(FloatVector.fromArray(fs, x, xi + 8), a1);
-                    a2 = ((FloatVector) v2.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi + 16), a2);
-                    a3 = ((FloatVector) v3.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi + 24), a3);
+                    a0 = ((FloatVector) v2.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi + 16), a0);
+                    a1 = ((FloatVector) v3.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                            .fma(FloatVector.fromArray(fs, x, xi + 24), a1);
                     a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
                             .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
                             .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
                     a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
                             .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
                             .fma(FloatVector.fromArray(fs, x, xi + 40), a1);
-                    a2 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                    a0 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
                             .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 48), a2);
-                    a3 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                            .fma(FloatVector.fromArray(fs, x, xi + 48), a0);
+                    a1 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
                             .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 56), a3);
+                            .fma(FloatVector.fromArray(fs, x, xi + 56), a1);
                 }
             }
         }
-        a0.add(a1).add(a2.add(a3)).intoArray(s.lanes, 0);
+        a0.add(a1).intoArray(s.lanes, 0);
         return QuantDot.sumLanes(s.lanes, l);
     }
 

@@ -37,8 +37,6 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         int l = fs.length();
         FloatVector a0 = FloatVector.zero(fs);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
         int nb = cols >>> 5;
         if (l == 16) {
             // Chunks 4k..4k+3 are the two halves of block 2k, then of block 2k+1.
@@ -50,8 +48,8 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
                 float d1 = QuantMatmulScalar.half(w, blk + 34);
                 a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
-                a2 = load(w, blk + 36, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 32), a2);
-                a3 = load(w, blk + 52, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 48), a3);
+                a0 = load(w, blk + 36, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+                a1 = load(w, blk + 52, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 48), a1);
             }
             if (b < nb) {
                 long blk = base + 34L * b;
@@ -74,10 +72,10 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
                             .fma(FloatVector.fromArray(fs, x, xk), a0);
                     a1 = ((FloatVector) q0.convertShape(VectorOperators.B2F, fs, 1)).mul(d)
                             .fma(FloatVector.fromArray(fs, x, xk + 4), a1);
-                    a2 = ((FloatVector) q1.convertShape(VectorOperators.B2F, fs, 0)).mul(d)
-                            .fma(FloatVector.fromArray(fs, x, xk + 8), a2);
-                    a3 = ((FloatVector) q1.convertShape(VectorOperators.B2F, fs, 1)).mul(d)
-                            .fma(FloatVector.fromArray(fs, x, xk + 12), a3);
+                    a0 = ((FloatVector) q1.convertShape(VectorOperators.B2F, fs, 0)).mul(d)
+                            .fma(FloatVector.fromArray(fs, x, xk + 8), a0);
+                    a1 = ((FloatVector) q1.convertShape(VectorOperators.B2F, fs, 1)).mul(d)
+                            .fma(FloatVector.fromArray(fs, x, xk + 12), a1);
                 }
             }
         } else {
@@ -88,12 +86,12 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
                 float d = QuantMatmulScalar.half(w, blk);
                 a0 = load(w, blk + 2, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = load(w, blk + 10, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a1);
-                a2 = load(w, blk + 18, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a2);
-                a3 = load(w, blk + 26, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a3);
+                a0 = load(w, blk + 18, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a0);
+                a1 = load(w, blk + 26, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a1);
             }
         }
-        // Same final sum as QuantDot.dot: (a0 + a1) + (a2 + a3), then lanes in order.
-        a0.add(a1).add(a2.add(a3)).intoArray(lanesTmp, 0);
+        // Same final sum as QuantDot.dot: a0 + a1, then lanes in order.
+        a0.add(a1).intoArray(lanesTmp, 0);
         return QuantDot.sumLanes(lanesTmp, l);
     }
 

@@ -5,11 +5,17 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * The fixed-order float dot product every vector quantized kernel ends in. Chunk {@code c} (lanes
- * {@code [cL, cL + L)}) always accumulates into accumulator {@code c % 4}; the four are combined as
- * {@code (a0 + a1) + (a2 + a3)}, then the lanes are added first to last, then any values past the
- * last whole chunk are added one by one. The order depends only on the length and the species, never
- * on the batch or the thread split. (JDK 25's {@code reduceLanes(ADD)} has no specified order, which is
- * why it is not used.)
+ * {@code [cL, cL + L)}) always accumulates into accumulator {@code c % 2}; the two are added, then the
+ * lanes are added first to last, then any values past the last whole chunk are added one by one. The
+ * order depends only on the length and the species, never on the batch or the thread split. (JDK 25's
+ * {@code reduceLanes(ADD)} has no specified order, which is why it is not used.)
+ *
+ * <p>Why two accumulators: one token's decode needs at least two independent FMA chains per row to
+ * hide the FMA latency, and prefill wants as few accumulators per (row, token) as possible so that a
+ * register tile covers several rows and tokens at once ({@link #dot2x4}: 2 rows x 4 tokens x 2 = 16
+ * accumulators, 6 loads per 16 FMAs). With the four accumulators of the first version the only tile
+ * that fit was 1 row x 4 tokens (20 loads per 16 FMAs): tinyllama Q4_0 prefill went from ~26-32 to
+ * ~41 tok/s on one thread with this change (docs/benchmarks.md).
  */
 final class QuantDot {
     private final QuantSpecies qs;
@@ -24,28 +30,18 @@ final class QuantDot {
         final int l = species.length();
         FloatVector a0 = FloatVector.zero(species);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
+        int whole = len - len % l;
+        int pairs = whole - whole % (2 * l);
         int i = 0;
-        for (int end = len - 4 * l; i <= end; i += 4 * l) {
+        for (; i < pairs; i += 2 * l) {
             a0 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a0);
             a1 = FloatVector.fromArray(species, w, wo + i + l).fma(FloatVector.fromArray(species, x, xo + i + l), a1);
-            a2 = FloatVector.fromArray(species, w, wo + i + 2 * l).fma(FloatVector.fromArray(species, x, xo + i + 2 * l), a2);
-            a3 = FloatVector.fromArray(species, w, wo + i + 3 * l).fma(FloatVector.fromArray(species, x, xo + i + 3 * l), a3);
         }
-        if (i + l <= len) {
+        if (i < whole) {
             a0 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a0);
             i += l;
-            if (i + l <= len) {
-                a1 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a1);
-                i += l;
-                if (i + l <= len) {
-                    a2 = FloatVector.fromArray(species, w, wo + i).fma(FloatVector.fromArray(species, x, xo + i), a2);
-                    i += l;
-                }
-            }
         }
-        a0.add(a1).add(a2.add(a3)).intoArray(lanesTmp, 0);
+        a0.add(a1).intoArray(lanesTmp, 0);
         float s = sumLanes(lanesTmp, l);
         for (; i < len; i++) {
             s = Math.fma(w[wo + i], x[xo + i], s);
@@ -54,80 +50,152 @@ final class QuantDot {
     }
 
     /**
-     * Four tokens at once against one decoded row, for prefill: each weight chunk is loaded once for
-     * four tokens. Every token gets exactly {@link #dot}'s operations in {@link #dot}'s order (its own
-     * four accumulators, chunk c into c % 4, the same final sum), so results are bit-identical to
-     * four separate {@code dot} calls. Writes the four sums to {@code out[0..4)}.
+     * Four tokens against one decoded row (the odd row left over by {@link #dot2x4}): every token gets
+     * exactly {@link #dot}'s operations in {@link #dot}'s order. Writes the four sums to {@code out[0..4)}.
      */
-    void dot4(float[] w, int wo, float[] x, int x0, int x1, int x2, int x3, int len, float[] out, float[] lanesTmp) {
+    void dot4(float[] w, int wo, float[] x, int x0, int xs, int len, float[] out, float[] lanesTmp) {
         final VectorSpecies<Float> species = qs.floats();
         final int l = species.length();
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        int x3 = x2 + xs;
         FloatVector z = FloatVector.zero(species);
-        FloatVector p0 = z, p1 = z, p2 = z, p3 = z;
-        FloatVector q0 = z, q1 = z, q2 = z, q3 = z;
-        FloatVector r0 = z, r1 = z, r2 = z, r3 = z;
-        FloatVector s0 = z, s1 = z, s2 = z, s3 = z;
+        FloatVector p0 = z, q0 = z, r0 = z, s0 = z;
+        FloatVector p1 = z, q1 = z, r1 = z, s1 = z;
+        int whole = len - len % l;
+        int pairs = whole - whole % (2 * l);
         int i = 0;
-        for (int end = len - 4 * l; i <= end; i += 4 * l) {
-            FloatVector w0 = FloatVector.fromArray(species, w, wo + i);
-            FloatVector w1 = FloatVector.fromArray(species, w, wo + i + l);
-            FloatVector w2 = FloatVector.fromArray(species, w, wo + i + 2 * l);
-            FloatVector w3 = FloatVector.fromArray(species, w, wo + i + 3 * l);
-            p0 = w0.fma(FloatVector.fromArray(species, x, x0 + i), p0);
-            q0 = w0.fma(FloatVector.fromArray(species, x, x1 + i), q0);
-            r0 = w0.fma(FloatVector.fromArray(species, x, x2 + i), r0);
-            s0 = w0.fma(FloatVector.fromArray(species, x, x3 + i), s0);
-            p1 = w1.fma(FloatVector.fromArray(species, x, x0 + i + l), p1);
-            q1 = w1.fma(FloatVector.fromArray(species, x, x1 + i + l), q1);
-            r1 = w1.fma(FloatVector.fromArray(species, x, x2 + i + l), r1);
-            s1 = w1.fma(FloatVector.fromArray(species, x, x3 + i + l), s1);
-            p2 = w2.fma(FloatVector.fromArray(species, x, x0 + i + 2 * l), p2);
-            q2 = w2.fma(FloatVector.fromArray(species, x, x1 + i + 2 * l), q2);
-            r2 = w2.fma(FloatVector.fromArray(species, x, x2 + i + 2 * l), r2);
-            s2 = w2.fma(FloatVector.fromArray(species, x, x3 + i + 2 * l), s2);
-            p3 = w3.fma(FloatVector.fromArray(species, x, x0 + i + 3 * l), p3);
-            q3 = w3.fma(FloatVector.fromArray(species, x, x1 + i + 3 * l), q3);
-            r3 = w3.fma(FloatVector.fromArray(species, x, x2 + i + 3 * l), r3);
-            s3 = w3.fma(FloatVector.fromArray(species, x, x3 + i + 3 * l), s3);
+        for (; i < pairs; i += 2 * l) {
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            p0 = u.fma(FloatVector.fromArray(species, x, x0 + i), p0);
+            q0 = u.fma(FloatVector.fromArray(species, x, x1 + i), q0);
+            r0 = u.fma(FloatVector.fromArray(species, x, x2 + i), r0);
+            s0 = u.fma(FloatVector.fromArray(species, x, x3 + i), s0);
+            u = FloatVector.fromArray(species, w, wo + i + l);
+            p1 = u.fma(FloatVector.fromArray(species, x, x0 + i + l), p1);
+            q1 = u.fma(FloatVector.fromArray(species, x, x1 + i + l), q1);
+            r1 = u.fma(FloatVector.fromArray(species, x, x2 + i + l), r1);
+            s1 = u.fma(FloatVector.fromArray(species, x, x3 + i + l), s1);
         }
-        // Tail chunks (fewer than four) go to accumulators 0, 1, 2 in order, as in dot().
-        if (i + l <= len) {
-            FloatVector w0 = FloatVector.fromArray(species, w, wo + i);
-            p0 = w0.fma(FloatVector.fromArray(species, x, x0 + i), p0);
-            q0 = w0.fma(FloatVector.fromArray(species, x, x1 + i), q0);
-            r0 = w0.fma(FloatVector.fromArray(species, x, x2 + i), r0);
-            s0 = w0.fma(FloatVector.fromArray(species, x, x3 + i), s0);
+        if (i < whole) {
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            p0 = u.fma(FloatVector.fromArray(species, x, x0 + i), p0);
+            q0 = u.fma(FloatVector.fromArray(species, x, x1 + i), q0);
+            r0 = u.fma(FloatVector.fromArray(species, x, x2 + i), r0);
+            s0 = u.fma(FloatVector.fromArray(species, x, x3 + i), s0);
             i += l;
-            if (i + l <= len) {
-                FloatVector w1 = FloatVector.fromArray(species, w, wo + i);
-                p1 = w1.fma(FloatVector.fromArray(species, x, x0 + i), p1);
-                q1 = w1.fma(FloatVector.fromArray(species, x, x1 + i), q1);
-                r1 = w1.fma(FloatVector.fromArray(species, x, x2 + i), r1);
-                s1 = w1.fma(FloatVector.fromArray(species, x, x3 + i), s1);
-                i += l;
-                if (i + l <= len) {
-                    FloatVector w2 = FloatVector.fromArray(species, w, wo + i);
-                    p2 = w2.fma(FloatVector.fromArray(species, x, x0 + i), p2);
-                    q2 = w2.fma(FloatVector.fromArray(species, x, x1 + i), q2);
-                    r2 = w2.fma(FloatVector.fromArray(species, x, x2 + i), r2);
-                    s2 = w2.fma(FloatVector.fromArray(species, x, x3 + i), s2);
-                    i += l;
-                }
-            }
         }
-        p0.add(p1).add(p2.add(p3)).intoArray(lanesTmp, 0);
+        p0.add(p1).intoArray(lanesTmp, 0);
         out[0] = sumLanes(lanesTmp, l);
-        q0.add(q1).add(q2.add(q3)).intoArray(lanesTmp, 0);
+        q0.add(q1).intoArray(lanesTmp, 0);
         out[1] = sumLanes(lanesTmp, l);
-        r0.add(r1).add(r2.add(r3)).intoArray(lanesTmp, 0);
+        r0.add(r1).intoArray(lanesTmp, 0);
         out[2] = sumLanes(lanesTmp, l);
-        s0.add(s1).add(s2.add(s3)).intoArray(lanesTmp, 0);
+        s0.add(s1).intoArray(lanesTmp, 0);
         out[3] = sumLanes(lanesTmp, l);
         for (; i < len; i++) {
             out[0] = Math.fma(w[wo + i], x[x0 + i], out[0]);
             out[1] = Math.fma(w[wo + i], x[x1 + i], out[1]);
             out[2] = Math.fma(w[wo + i], x[x2 + i], out[2]);
             out[3] = Math.fma(w[wo + i], x[x3 + i], out[3]);
+        }
+    }
+
+    /**
+     * Two decoded rows ({@code w[wo ..]} and {@code w[wo + ws ..]}) against four tokens, for prefill:
+     * each weight chunk is loaded once for four tokens and each activation chunk once for two rows.
+     * Every (row, token) gets exactly {@link #dot}'s operations in {@link #dot}'s order, so results are
+     * bit-identical to eight separate {@code dot} calls. Writes row 0's four sums to {@code out[0..4)}
+     * and row 1's to {@code out[4..8)}.
+     */
+    void dot2x4(float[] w, int wo, int ws, float[] x, int x0, int xs, int len, float[] out, float[] lanesTmp) {
+        final VectorSpecies<Float> species = qs.floats();
+        final int l = species.length();
+        int w1 = wo + ws;
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        int x3 = x2 + xs;
+        FloatVector z = FloatVector.zero(species);
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z;
+        FloatVector c0 = z, c1 = z, c2 = z, c3 = z, d0 = z, d1 = z, d2 = z, d3 = z;
+        int whole = len - len % l;
+        int pairs = whole - whole % (2 * l);
+        int i = 0;
+        // a/b: rows 0/1, even chunks; c/d: rows 0/1, odd chunks; digit = token.
+        for (; i < pairs; i += 2 * l) {
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            FloatVector v = FloatVector.fromArray(species, w, w1 + i);
+            FloatVector y0 = FloatVector.fromArray(species, x, x0 + i);
+            FloatVector y1 = FloatVector.fromArray(species, x, x1 + i);
+            FloatVector y2 = FloatVector.fromArray(species, x, x2 + i);
+            FloatVector y3 = FloatVector.fromArray(species, x, x3 + i);
+            a0 = u.fma(y0, a0);
+            a1 = u.fma(y1, a1);
+            a2 = u.fma(y2, a2);
+            a3 = u.fma(y3, a3);
+            b0 = v.fma(y0, b0);
+            b1 = v.fma(y1, b1);
+            b2 = v.fma(y2, b2);
+            b3 = v.fma(y3, b3);
+            u = FloatVector.fromArray(species, w, wo + i + l);
+            v = FloatVector.fromArray(species, w, w1 + i + l);
+            y0 = FloatVector.fromArray(species, x, x0 + i + l);
+            y1 = FloatVector.fromArray(species, x, x1 + i + l);
+            y2 = FloatVector.fromArray(species, x, x2 + i + l);
+            y3 = FloatVector.fromArray(species, x, x3 + i + l);
+            c0 = u.fma(y0, c0);
+            c1 = u.fma(y1, c1);
+            c2 = u.fma(y2, c2);
+            c3 = u.fma(y3, c3);
+            d0 = v.fma(y0, d0);
+            d1 = v.fma(y1, d1);
+            d2 = v.fma(y2, d2);
+            d3 = v.fma(y3, d3);
+        }
+        if (i < whole) {
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            FloatVector v = FloatVector.fromArray(species, w, w1 + i);
+            FloatVector y0 = FloatVector.fromArray(species, x, x0 + i);
+            FloatVector y1 = FloatVector.fromArray(species, x, x1 + i);
+            FloatVector y2 = FloatVector.fromArray(species, x, x2 + i);
+            FloatVector y3 = FloatVector.fromArray(species, x, x3 + i);
+            a0 = u.fma(y0, a0);
+            a1 = u.fma(y1, a1);
+            a2 = u.fma(y2, a2);
+            a3 = u.fma(y3, a3);
+            b0 = v.fma(y0, b0);
+            b1 = v.fma(y1, b1);
+            b2 = v.fma(y2, b2);
+            b3 = v.fma(y3, b3);
+            i += l;
+        }
+        a0.add(c0).intoArray(lanesTmp, 0);
+        out[0] = sumLanes(lanesTmp, l);
+        a1.add(c1).intoArray(lanesTmp, 0);
+        out[1] = sumLanes(lanesTmp, l);
+        a2.add(c2).intoArray(lanesTmp, 0);
+        out[2] = sumLanes(lanesTmp, l);
+        a3.add(c3).intoArray(lanesTmp, 0);
+        out[3] = sumLanes(lanesTmp, l);
+        b0.add(d0).intoArray(lanesTmp, 0);
+        out[4] = sumLanes(lanesTmp, l);
+        b1.add(d1).intoArray(lanesTmp, 0);
+        out[5] = sumLanes(lanesTmp, l);
+        b2.add(d2).intoArray(lanesTmp, 0);
+        out[6] = sumLanes(lanesTmp, l);
+        b3.add(d3).intoArray(lanesTmp, 0);
+        out[7] = sumLanes(lanesTmp, l);
+        for (; i < len; i++) {
+            float wa = w[wo + i];
+            float wb = w[w1 + i];
+            out[0] = Math.fma(wa, x[x0 + i], out[0]);
+            out[1] = Math.fma(wa, x[x1 + i], out[1]);
+            out[2] = Math.fma(wa, x[x2 + i], out[2]);
+            out[3] = Math.fma(wa, x[x3 + i], out[3]);
+            out[4] = Math.fma(wb, x[x0 + i], out[4]);
+            out[5] = Math.fma(wb, x[x1 + i], out[5]);
+            out[6] = Math.fma(wb, x[x2 + i], out[6]);
+            out[7] = Math.fma(wb, x[x3 + i], out[7]);
         }
     }
 

@@ -21,7 +21,7 @@ import java.lang.foreign.MemorySegment;
  *     {@link #expandQuants} (several tokens: floats once per row, then {@link QuantDot} per token).</li>
  * </ol>
  * Both give the same floats in the same accumulation order (chunk c of {@code lanes} weights into
- * accumulator {@code c % 4}), so a (token, row) result does not depend on the batch or the row split.
+ * accumulator {@code c % 2}), so a (token, row) result does not depend on the batch or the row split.
  * Stages are separate methods because C2 gives up inlining Vector API calls in one very large
  * method, and a vector that crosses a call C2 did not inline is boxed; only arrays cross calls here.
  *
@@ -50,7 +50,7 @@ public class QuantMatmulVector implements MatmulKernel {
     static final class Scratch {
         float[] row = new float[0];
         float[] rows = new float[0];
-        final float[] four = new float[4];
+        final float[] tile = new float[8];
         byte[] q = new byte[0];
         float[] scale = new float[0];
         float[] min = new float[0];
@@ -108,10 +108,11 @@ public class QuantMatmulVector implements MatmulKernel {
             return;
         }
         // Several tokens (prefill, verification): a block of rows is decoded once into floats (kept
-        // in L2), then swept by tiles of four tokens, each weight chunk loaded once per tile.
+        // in L2), then swept by tiles of two rows x four tokens, each weight chunk loaded once per
+        // four tokens and each activation chunk once per two rows.
         int rowBlock = Math.max(1, Math.min(rowEnd - rowStart, ROW_BLOCK_FLOATS / cols));
         float[] rows = s.rows(rowBlock * cols);
-        float[] four = s.four;
+        float[] tile = s.tile;
         for (int r0 = rowStart; r0 < rowEnd; r0 += rowBlock) {
             int rn = Math.min(rowBlock, rowEnd - r0);
             for (int i = 0; i < rn; i++) {
@@ -120,13 +121,21 @@ public class QuantMatmulVector implements MatmulKernel {
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 int xo = t * xStride;
-                for (int i = 0; i < rn; i++) {
-                    dot.dot4(rows, i * cols, x, xo, xo + xStride, xo + 2 * xStride, xo + 3 * xStride, cols, four, s.lanes);
+                int i = 0;
+                for (; i + 2 <= rn; i += 2) {
+                    dot.dot2x4(rows, i * cols, cols, x, xo, xStride, cols, tile, s.lanes);
                     int o = t * outStride + r0 + i;
-                    out[o] = four[0];
-                    out[o + outStride] = four[1];
-                    out[o + 2 * outStride] = four[2];
-                    out[o + 3 * outStride] = four[3];
+                    for (int k = 0; k < 4; k++) {
+                        out[o + k * outStride] = tile[k];
+                        out[o + 1 + k * outStride] = tile[4 + k];
+                    }
+                }
+                if (i < rn) {
+                    dot.dot4(rows, i * cols, x, xo, xStride, cols, tile, s.lanes);
+                    int o = t * outStride + r0 + i;
+                    for (int k = 0; k < 4; k++) {
+                        out[o + k * outStride] = tile[k];
+                    }
                 }
             }
             for (; t < n; t++) {
@@ -215,28 +224,18 @@ public class QuantMatmulVector implements MatmulKernel {
         float[] mn = s.min;
         FloatVector a0 = FloatVector.zero(fs);
         FloatVector a1 = a0;
-        FloatVector a2 = a0;
-        FloatVector a3 = a0;
+        // cols is a multiple of the group size (16 or 32), hence of the lane count: no scalar tail.
+        int pairs = cols - cols % (2 * l);
         int i = 0;
-        for (int end = cols - 4 * l; i <= end; i += 4 * l) {
+        for (; i < pairs; i += 2 * l) {
             a0 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a0);
             a1 = chunk(q, sc, mn, i + l, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i + l), a1);
-            a2 = chunk(q, sc, mn, i + 2 * l, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i + 2 * l), a2);
-            a3 = chunk(q, sc, mn, i + 3 * l, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i + 3 * l), a3);
         }
         if (i < cols) {
             a0 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a0);
-            i += l;
-            if (i < cols) {
-                a1 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a1);
-                i += l;
-                if (i < cols) {
-                    a2 = chunk(q, sc, mn, i, shift, fs, bs).fma(FloatVector.fromArray(fs, x, xo + i), a2);
-                }
-            }
         }
-        // Same final sum as QuantDot.dot: (a0 + a1) + (a2 + a3), then lanes in order.
-        a0.add(a1).add(a2.add(a3)).intoArray(s.lanes, 0);
+        // Same final sum as QuantDot.dot: a0 + a1, then lanes in order.
+        a0.add(a1).intoArray(s.lanes, 0);
         return QuantDot.sumLanes(s.lanes, l);
     }
 
