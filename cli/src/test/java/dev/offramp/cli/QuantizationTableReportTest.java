@@ -42,7 +42,8 @@ class QuantizationTableReportTest {
         String text = PerplexityCommand.readText(calib);
         List<String[]> runs = new ArrayList<>();
         runs.add(new String[] {"F32", null});
-        for (String t : new String[] {"F16", "BF16", "Q8_0", "Q6_K", "Q5_K", "Q5_1", "Q5_0", "Q4_K", "Q4_1", "Q4_0"}) {
+        for (String t : new String[] {"F16", "BF16", "Q8_0", "Q6_K", "Q5_K", "Q5_1", "Q5_0", "Q4_K", "Q4_1", "Q4_0",
+                "Q5_K_M", "Q5_K_S", "Q4_K_M", "Q4_K_S", "Q3_K_L", "Q3_K_M", "Q3_K_S", "Q3_K", "Q2_K_MIX", "Q2_K"}) {
             runs.add(new String[] {t, "-t " + t});
         }
         String only = System.getProperty("offramp.quantTable.only", "");
