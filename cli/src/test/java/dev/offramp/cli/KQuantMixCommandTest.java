@@ -91,4 +91,27 @@ class KQuantMixCommandTest {
         assertThat(ours).startsWith(", there was a");
         assertThat(theirs).isEqualTo(ours);
     }
+
+    @Test
+    void smallRowsFallBackAndMixedWithAMixIsRefused(@TempDir Path tmp) throws Exception {
+        Path src = Fixtures.model("stories260K.gguf");
+        Path out = tmp.resolve("s-Q4_K_M.gguf");
+        StringWriter err = new StringWriter();
+        assertThat(QuantizeCommandTest.run(new StringWriter(), err, "quantize", src.toString(), out.toString(), "-t",
+                "Q4_K_M", "--quiet")).as(err.toString()).isZero();
+        try (GgufFile f = GgufFile.open(out)) {
+            // 5 layers: use-more-bits layers are 2 and 4 (n/8 = 0, 7n/8 = 4); rows of 64 fit no 256-block
+            assertThat(f.tensor("blk.2.attn_v.weight").type()).isEqualTo(DType.Q8_0);  // Q6_K -> Q8_0
+            assertThat(f.tensor("blk.1.attn_v.weight").type()).isEqualTo(DType.Q5_0);  // Q4_K -> Q5_0
+            assertThat(f.tensor("blk.1.attn_q.weight").type()).isEqualTo(DType.Q5_0);
+            assertThat(f.tensor("blk.2.ffn_down.weight").type()).isEqualTo(DType.F16); // rows of 172: Q8_0 -> F16
+            assertThat(f.metadata().getLong("general.file_type")).isEqualTo(15);
+        }
+        err.getBuffer().setLength(0);
+        assertThat(QuantizeCommandTest.run(new StringWriter(), err, "quantize", src.toString(),
+                tmp.resolve("x.gguf").toString(), "-t", "Q4_K_M", "--mixed", "Q6_K", "--budget", "Q5_K",
+                "--calibration", src.toString())).isEqualTo(2);
+        assertThat(err.toString()).contains("--mixed").contains("Q4_K_M");
+        assertThat(tmp.toFile().list()).containsExactly("s-Q4_K_M.gguf");
+    }
 }
