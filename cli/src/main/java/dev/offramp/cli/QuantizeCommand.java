@@ -48,11 +48,12 @@ final class QuantizeCommand implements Callable<Integer> {
     @Parameters(index = "1", paramLabel = "DST", description = "GGUF file to write")
     Path dest;
 
-    @Option(names = {"-t", "--type"}, required = true, paramLabel = "TYPE",
+    @Option(names = {"-t", "--type"}, paramLabel = "TYPE",
             description = "Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, F16, BF16, F32 (GGUF out, uniform); "
                     + "llama.cpp's k-quant mixes Q4_K_M, Q4_K_S, Q5_K_M, Q5_K_S, Q3_K_M, Q3_K_S, Q3_K_L and Q2_K_MIX "
                     + "(llama-quantize's Q2_K) (GGUF out, per-tensor types as llama-quantize); "
-                    + "FP8 or INT4 (HF folder out, compressed-tensors float-/pack-quantized)")
+                    + "FP8 or INT4 (HF folder out, compressed-tensors float-/pack-quantized); "
+                    + "optional with --mixed")
     String type;
 
     @Option(names = "--token-embedding-type", paramLabel = "TYPE", description = "type of token_embd.weight")
@@ -70,9 +71,10 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "no tensor table and no progress bar")
     boolean quiet;
 
-    @Option(names = "--mixed", paramLabel = "HIGH",
-            description = "layer-wise mixed precision: each block's attention/FFN weights get --type or HIGH, "
-                    + "the most sensitive ones (measured on --calibration) HIGH, within --budget")
+    @Option(names = "--mixed", paramLabel = "TYPES", arity = "0..1", fallbackValue = "all",
+            description = "per-tensor mixed precision within --budget: each 2-D weight gets one of TYPES "
+                    + "(comma-separated; default all of Q2_K,Q3_K,Q4_0,Q4_1,Q4_K,Q5_0,Q5_1,Q5_K,Q6_K,Q8_0; one type "
+                    + "HIGH means --type or HIGH), chosen by the KL each adds on --calibration text")
     String mixedHigh;
 
     @Option(names = "--budget", paramLabel = "SIZE|TYPE",
@@ -83,14 +85,20 @@ final class QuantizeCommand implements Callable<Integer> {
     @Option(names = "--calibration", paramLabel = "FILE", description = "text whose perplexity measures sensitivity (--mixed)")
     Path calibration;
 
-    @Option(names = "--calibration-chunks", defaultValue = "2", description = "512-token chunks per measurement (default ${DEFAULT-VALUE})")
+    @Option(names = "--calibration-chunks", defaultValue = "1", description = "calibration chunks per measurement (default ${DEFAULT-VALUE})")
     int calibrationChunks;
 
-    @Option(names = "--calibration-ctx", defaultValue = "512", description = "tokens per calibration chunk (default ${DEFAULT-VALUE})")
+    @Option(names = "--calibration-ctx", defaultValue = "256", description = "tokens per calibration chunk (default ${DEFAULT-VALUE})")
     int calibrationCtx;
 
     @Override
     public Integer call() throws Exception {
+        if (type == null && mixedHigh == null) {
+            throw new IllegalArgumentException("missing --type (required unless --mixed is given)");
+        }
+        if (type == null) {
+            type = "Q4_K"; // replaced by the type holding most bytes once --mixed has chosen
+        }
         String upper = type.toUpperCase(Locale.ROOT);
         if (upper.equals("FP8") || upper.equals("F8_E4M3") || upper.equals("INT4") || upper.equals("W4A16")) {
             return compressedTensors(upper.startsWith("F") ? CompressedTensorsQuantizer.Scheme.FP8
@@ -117,12 +125,35 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         Map<String, DType> overrides;
         try (GgufFile src = GgufFile.open(source)) {
-            overrides = mixed(src, o, dtype(mixedHigh));
+            overrides = mixed(src, o, mixedCandidates(mixedHigh, o.type()));
         }
-        return run(o, overrides);
+        // general.file_type names the type that holds most of the chosen bytes ("mostly Q4_K")
+        Map<DType, Long> byType = new java.util.EnumMap<>(DType.class);
+        try (GgufFile src = GgufFile.open(source)) {
+            overrides.forEach((n, t) -> byType.merge(t, t.bytesFor(src.tensor(n).elementCount()), Long::sum));
+        }
+        DType mostly = byType.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey).orElse(o.type());
+        return run(new QuantizeOptions(mostly, o.tokenEmbeddingType(), o.outputType(), Map.of(), o.threads(),
+                o.allowRequantize()), overrides);
     }
 
-    private Map<String, DType> mixed(GgufFile src, QuantizeOptions o, DType high) throws Exception {
+    /** "all", a comma list, or one type HIGH (the older form: --type or HIGH). */
+    static List<DType> mixedCandidates(String spec, DType type) {
+        if (spec.equalsIgnoreCase("all")) {
+            return dev.offramp.loader.quantize.MixedPrecision.CANDIDATES;
+        }
+        java.util.LinkedHashSet<DType> out = new java.util.LinkedHashSet<>();
+        String[] parts = spec.split(",");
+        if (parts.length == 1) {
+            out.add(type);
+        }
+        for (String p : parts) {
+            out.add(dtype(p.trim()));
+        }
+        return List.copyOf(out);
+    }
+
+    private Map<String, DType> mixed(GgufFile src, QuantizeOptions o, List<DType> candidates) throws Exception {
         PrintWriter out = spec.commandLine().getOut();
         long limit = parseBudget(src, budget);
         dev.offramp.core.tokenizer.Tokenizer tok = dev.offramp.loader.tokenizer.GgufTokenizers.find(src)
@@ -130,22 +161,17 @@ final class QuantizeCommand implements Callable<Integer> {
         int[] ids = tok.encode(PerplexityCommand.readText(calibration), true, false);
         try (dev.offramp.core.backend.Backend backend = dev.offramp.core.Models.backend(null, threads)) {
             dev.offramp.loader.quantize.MixedPrecision.Choice c = dev.offramp.loader.quantize.MixedPrecision.choose(
-                    src, o, high, limit, ids, tok.addsBos() ? tok.bos() : -1, calibrationCtx, calibrationChunks,
-                    backend, quiet ? null : line -> {
+                    src, o, candidates, limit, ids, tok.addsBos() ? tok.bos() : -1, calibrationCtx, calibrationChunks,
+                    threads, backend, quiet ? null : line -> {
                         out.println("sensitivity: " + line);
                         out.flush();
                     });
-            out.printf(Locale.ROOT, "mixed: %d of %d units at %s (%s), weights %d bytes (budget %d)%n",
-                    c.lowUnits().size(), c.units().size(), o.type(), String.join(", ", c.lowUnits()), c.bytes(), limit);
+            Map<DType, Integer> counts = new java.util.EnumMap<>(DType.class);
+            c.overrides().values().forEach(t -> counts.merge(t, 1, Integer::sum));
+            out.printf(Locale.ROOT, "mixed: %s; tensors %d bytes (budget %d), predicted KL %.3e%n",
+                    counts, c.bytes(), limit, c.predictedKl());
             out.flush();
-            // every 2-D block weight not sent to the low type goes high
-            Map<String, DType> types = new java.util.LinkedHashMap<>();
-            for (dev.offramp.loader.quantize.MixedPrecision.Unit u : c.units()) {
-                for (String n : u.tensors()) {
-                    types.put(n, c.overrides().getOrDefault(n, high));
-                }
-            }
-            return types;
+            return c.overrides();
         }
     }
 

@@ -137,10 +137,12 @@ class QuantizeCommandTest {
         try (GgufFile f = GgufFile.open(out)) {
             long bytes = f.tensors().values().stream().mapToLong(Tensor::byteSize).sum();
             assertThat(bytes).isLessThanOrEqualTo(budget);
+            // per-tensor choice between the two candidates (ffn_down's rows of 172 fit neither: F16)
             java.util.Set<DType> types = new java.util.HashSet<>();
-            for (int l = 0; l < 5; l++) {
-                types.add(f.tensor("blk." + l + ".attn_q.weight").type());
-                types.add(f.tensor("blk." + l + ".ffn_up.weight").type());
+            for (Tensor t : f.tensors().values()) {
+                if (t.rank() == 2 && !t.name().contains("ffn_down")) {
+                    types.add(t.type());
+                }
             }
             assertThat(types).containsExactlyInAnyOrder(DType.Q4_0, DType.Q8_0);
             assertThat(f.tensor("blk.0.ffn_down.weight").type()).isEqualTo(DType.F16);
