@@ -3,6 +3,7 @@ package dev.offramp.kernels.cpu.matmul;
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -34,6 +35,9 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         VectorSpecies<Float> fs = qs.floats();
         VectorSpecies<Byte> bs = qs.bytes();
         int l = fs.length();
+        if (l == 16) {
+            return rowDot512(w, base, cols, x, xo, s.scale, s.min, s.lanes);
+        }
         FloatVector a0 = FloatVector.zero(fs);
         FloatVector a1 = a0;
         float[] sc = s.scale;
@@ -48,51 +52,75 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
                 float m1 = mn[2 * pair];
                 float d2 = sc[2 * pair + 1];
                 float m2 = mn[2 * pair + 1];
-                if (l == 16) {
-                    // 64 values = chunks 0..3: low nibbles of bytes 0-15, 16-31, then high nibbles.
-                    ByteVector v0 = ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector v1 = ByteVector.fromMemorySegment(bs, w, at + 16, ByteOrder.LITTLE_ENDIAN);
-                    a0 = ((FloatVector) v0.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi), a0);
-                    a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi + 16), a1);
-                    a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
-                    a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 48), a1);
-                } else {
-                    // l == 8: 64 values = chunks 0..7: low nibbles of the four 8-byte quarters, then high.
-                    ByteVector v0 = ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector v1 = ByteVector.fromMemorySegment(bs, w, at + 8, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector v2 = ByteVector.fromMemorySegment(bs, w, at + 16, ByteOrder.LITTLE_ENDIAN);
-                    ByteVector v3 = ByteVector.fromMemorySegment(bs, w, at + 24, ByteOrder.LITTLE_ENDIAN);
-                    a0 = ((FloatVector) v0.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi), a0);
-                    a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi + 8), a1);
-                    a0 = ((FloatVector) v2.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi + 16), a0);
-                    a1 = ((FloatVector) v3.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
-                            .fma(FloatVector.fromArray(fs, x, xi + 24), a1);
-                    a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
-                    a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 40), a1);
-                    a0 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 48), a0);
-                    a1 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
-                            .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
-                            .fma(FloatVector.fromArray(fs, x, xi + 56), a1);
-                }
+                // l == 8: 64 values = chunks 0..7: low nibbles of the four 8-byte quarters, then high.
+                ByteVector v0 = ByteVector.fromMemorySegment(bs, w, at, ByteOrder.LITTLE_ENDIAN);
+                ByteVector v1 = ByteVector.fromMemorySegment(bs, w, at + 8, ByteOrder.LITTLE_ENDIAN);
+                ByteVector v2 = ByteVector.fromMemorySegment(bs, w, at + 16, ByteOrder.LITTLE_ENDIAN);
+                ByteVector v3 = ByteVector.fromMemorySegment(bs, w, at + 24, ByteOrder.LITTLE_ENDIAN);
+                a0 = ((FloatVector) v0.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                        .fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = ((FloatVector) v1.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                        .fma(FloatVector.fromArray(fs, x, xi + 8), a1);
+                a0 = ((FloatVector) v2.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                        .fma(FloatVector.fromArray(fs, x, xi + 16), a0);
+                a1 = ((FloatVector) v3.and((byte) 0x0F).convertShape(VectorOperators.B2F, fs, 0)).mul(d1).sub(m1)
+                        .fma(FloatVector.fromArray(fs, x, xi + 24), a1);
+                a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                        .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                        .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+                a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                        .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                        .fma(FloatVector.fromArray(fs, x, xi + 40), a1);
+                a0 = ((FloatVector) v2.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                        .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                        .fma(FloatVector.fromArray(fs, x, xi + 48), a0);
+                a1 = ((FloatVector) v3.lanewise(VectorOperators.LSHR, 4).and((byte) 0x0F)
+                        .convertShape(VectorOperators.B2F, fs, 0)).mul(d2).sub(m2)
+                        .fma(FloatVector.fromArray(fs, x, xi + 56), a1);
             }
         }
         a0.add(a1).intoArray(s.lanes, 0);
         return QuantDot.sumLanes(s.lanes, l);
+    }
+
+    /**
+     * The 512-bit path of {@link #rowDot}, in its own method with every vector expression written out
+     * (no helper returning a vector): C2 inlines Vector API calls only up to a node budget per method,
+     * and a vector crossing a call it did not inline is boxed. Nibbles are zero-extended to int lanes
+     * and turned into floats by the 2^23 trick (0x4B000000 | n is the float 2^23 + n; subtracting 2^23
+     * is exact), measured ~15-25% faster here than the byte-to-float conversion, with the same values.
+     */
+    private static float rowDot512(MemorySegment w, long base, int cols, float[] x, int xo, float[] sc, float[] mn, float[] lanes) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        for (int b = 0, nb = cols >>> 8; b < nb; b++) {
+            long blk = base + 144L * b;
+            QuantKScales.unpack(w, blk + 4, QuantMatmulScalar.half(w, blk), QuantMatmulScalar.half(w, blk + 2), sc, mn, 0);
+            for (int pair = 0; pair < 4; pair++) {
+                long at = blk + 16 + 32L * pair;
+                int xi = xo + 256 * b + 64 * pair;
+                float d1 = sc[2 * pair];
+                float m1 = mn[2 * pair];
+                float d2 = sc[2 * pair + 1];
+                float m2 = mn[2 * pair + 1];
+                // 64 values = chunks 0..3: low nibbles of bytes 0-15, 16-31, then high nibbles.
+                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at + 16, ByteOrder.LITTLE_ENDIAN)
+                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                a0 = v0.and(0x0F).or(0x4B000000).reinterpretAsFloats().sub(8388608f).mul(d1).sub(m1)
+                        .fma(FloatVector.fromArray(fs, x, xi), a0);
+                a1 = v1.and(0x0F).or(0x4B000000).reinterpretAsFloats().sub(8388608f).mul(d1).sub(m1)
+                        .fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+                a0 = v0.lanewise(VectorOperators.LSHR, 4).or(0x4B000000).reinterpretAsFloats().sub(8388608f).mul(d2).sub(m2)
+                        .fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+                a1 = v1.lanewise(VectorOperators.LSHR, 4).or(0x4B000000).reinterpretAsFloats().sub(8388608f).mul(d2).sub(m2)
+                        .fma(FloatVector.fromArray(fs, x, xi + 48), a1);
+            }
+        }
+        a0.add(a1).intoArray(lanes, 0);
+        return QuantDot.sumLanes(lanes, 16);
     }
 
     @Override
