@@ -3,6 +3,7 @@ package dev.offramp.kernels.cpu.matmul;
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -13,17 +14,33 @@ import java.nio.ByteOrder;
  * Vector INT4 group-wise matmul over {@link Int4MatmulScalar#pack}'s layout. The nibbles interleave
  * even and odd columns, so each token's activations are split once per call into even and odd halves
  * per group; then a byte load gives low nibbles (even columns) and high nibbles (odd columns), each
- * minus 8, widened and FMA'd against the matching half. Per group: four accumulators, summed
- * {@code (a0 + a1) + (a2 + a3)} then lanes in order; groups are summed in order with the group scale.
+ * minus 8, widened and FMA'd against the matching half.
+ *
+ * <p>512-bit: 16 bytes are zero-extended to int lanes and each nibble becomes the float {@code n - 8}
+ * with no int-to-float convert ({@code n | 0x4B000000} is the float {@code 2^23 + n}; minus
+ * {@code 2^23 + 8} is exact). Per group four accumulators (low/high nibbles of bytes 0-15 and 32-47,
+ * then of 16-31 and 48-63), summed {@code (a0 + a1) + (a2 + a3)} and folded into a row vector with one
+ * FMA by the group scale; lanes are summed once per row. Other widths: per group four accumulators,
+ * summed then lanes in order; groups summed in order with the group scale. Either way the order
+ * depends only on the row, never on the batch.
  */
 public final class Int4MatmulVector implements MatmulKernel {
 
+    private static final int GROUP = Int4MatmulScalar.GROUP;
+    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
+    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
+    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
+    /** {@code 2^23 + 8}: subtracted from {@code 2^23 + n} it leaves {@code n - 8}. */
+    private static final float MAGIC8 = 8388616f;
+
     private final QuantSpecies qs;
+    private final boolean wide;
     private final Int4MatmulScalar scalar = new Int4MatmulScalar();
     private final ThreadLocal<float[][]> scratch = ThreadLocal.withInitial(() -> new float[][] {new float[0], new float[64]});
 
     public Int4MatmulVector(VectorSpecies<Float> species) {
         this.qs = QuantSpecies.of(species);
+        this.wide = species.vectorBitSize() == 512;
     }
 
     @Override
@@ -55,6 +72,10 @@ public final class Int4MatmulVector implements MatmulKernel {
             long base = r * rb;
             long data = base + 4L * groups;
             for (int t = 0; t < n; t++) {
+                if (wide) {
+                    out[t * outStride + r] = rowDot512(w, base, groups, split, t * cols, s[1]);
+                    continue;
+                }
                 float sum = 0f;
                 for (int k = 0; k < groups; k++) {
                     float gs = groupDot(w, data + 64L * k, split, t * cols + k * Int4MatmulScalar.GROUP, s[1]);
@@ -63,6 +84,46 @@ public final class Int4MatmulVector implements MatmulKernel {
                 out[t * outStride + r] = sum;
             }
         }
+    }
+
+    /** The 16-lane loop in its own small method, so C2 inlines every vector op in it (no boxing). */
+    private static float rowDot512(MemorySegment w, long base, int groups, float[] split, int so, float[] tmp) {
+        long data = base + 4L * groups;
+        FloatVector total = FloatVector.zero(F512);
+        for (int k = 0; k < groups; k++) {
+            long at = data + (GROUP / 2L) * k;
+            int xe = so + GROUP * k;
+            FloatVector a0 = FloatVector.zero(F512);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            for (int j = 0; j < GROUP / 2; j += 32) {
+                IntVector q0 = bytes16(w, at + j);
+                IntVector q1 = bytes16(w, at + j + 16);
+                a0 = lo(q0).fma(FloatVector.fromArray(F512, split, xe + j), a0);
+                a1 = hi(q0).fma(FloatVector.fromArray(F512, split, xe + 64 + j), a1);
+                a2 = lo(q1).fma(FloatVector.fromArray(F512, split, xe + j + 16), a2);
+                a3 = hi(q1).fma(FloatVector.fromArray(F512, split, xe + 64 + j + 16), a3);
+            }
+            float scale = w.get(Int4MatmulScalar.F32, base + 4L * k);
+            total = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F512, scale), total);
+        }
+        total.intoArray(tmp, 0);
+        return QuantDot.sumLanes(tmp, 16);
+    }
+
+    private static IntVector bytes16(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(B128, w, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0);
+    }
+
+    private static FloatVector lo(IntVector q) {
+        return q.and(0x0F).or(0x4B000000).reinterpretAsFloats().sub(MAGIC8);
+    }
+
+    private static FloatVector hi(IntVector q) {
+        // zero-extended bytes: the shift leaves exactly the high nibble
+        return q.lanewise(VectorOperators.LSHR, 4).or(0x4B000000).reinterpretAsFloats().sub(MAGIC8);
     }
 
     /** Dot of 64 packed bytes (128 values) with even/odd halves at {@code xe}, {@code xe + 64}. */
