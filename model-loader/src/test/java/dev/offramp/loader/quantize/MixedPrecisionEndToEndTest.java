@@ -80,7 +80,7 @@ class MixedPrecisionEndToEndTest {
                     {"Q3_K_M", "u"}, {"Q3_K_M", "m"}, {"Q4_0", "u"}, {"Q4_K", "u"}, {"Q4_K", "m"}, {"Q4_K_M", "u"},
                     {"Q4_K_M", "m"}, {"Q5_K", "u"}, {"Q5_0", "u"}, {"Q5_K", "m"}, {"Q6_K", "u"}, {"Q8_0", "u"}};
             StringBuilder md = new StringBuilder();
-            md.append("| file | file bytes | held-out PPL | vs F32 | dNLL vs row above (SE) | KL vs F32 | top-1 = F32 | teacher-forced /200 | greedy prefix | types |\n");
+            md.append("| file | file bytes | held-out PPL | vs F32 | dNLL vs F32 (SE) | KL vs F32 | top-1 = F32 | teacher-forced /200 | greedy prefix | types |\n");
             md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
             Row f32 = new Row("F32", Files.size(h.srcPath), h.f32, 200, 200, "");
             rows.add(f32);
@@ -90,14 +90,33 @@ class MixedPrecisionEndToEndTest {
             for (int i = 0; i < rows.size(); i++) {
                 Row r = rows.get(i);
                 String diff = "";
-                if (i > 1) {
-                    double[] d = r.scores().pairedDiff(rows.get(i - 1).scores());
+                if (i > 0) {
+                    double[] d = r.scores().pairedDiff(h.f32);
                     diff = String.format(Locale.ROOT, "%+.4f (%.4f)", d[0], d[1]);
                 }
                 md.append(String.format(Locale.ROOT, "| %s | %,d | %.4f | %+.2f%% | %s | %.2e | %.2f%% | %d | %d | %s |%n",
                         r.label(), r.fileBytes(), r.scores().perplexity(),
                         100 * (r.scores().perplexity() / h.f32.perplexity() - 1), diff, r.scores().kl(),
                         100 * r.scores().top1(), r.teacherForced(), r.prefix(), r.mix()));
+            }
+            // Each mixed file against every other file no larger than its budget file (down to 75% of it).
+            md.append("\n| mixed file | compared with | its bytes | dNLL mixed - it (SE) | in SEs | KL ratio it / mixed |\n");
+            md.append("|---|---|---:|---:|---:|---:|\n");
+            for (Row r : rows) {
+                if (!r.label().startsWith("mixed @ size of ")) {
+                    continue;
+                }
+                String budgetLabel = r.label().substring("mixed @ size of ".length());
+                long budgetBytes = rows.stream().filter(x -> x.label().equals(budgetLabel)).findFirst().orElseThrow().fileBytes();
+                for (Row o : rows) {
+                    if (o.label().startsWith("mixed") || o.label().equals("F32") || o.fileBytes() > budgetBytes
+                            || o.fileBytes() < 0.75 * budgetBytes) {
+                        continue;
+                    }
+                    double[] d = r.scores().pairedDiff(o.scores());
+                    md.append(String.format(Locale.ROOT, "| %s | %s | %,d | %+.4f (%.4f) | %+.1f | %.2f |%n", r.label(),
+                            o.label(), o.fileBytes(), d[0], d[1], d[0] / d[1], o.scores().kl() / r.scores().kl()));
+                }
             }
             Files.writeString(Path.of(out), md.toString());
             System.err.print(md);
