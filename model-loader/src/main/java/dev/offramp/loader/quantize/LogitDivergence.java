@@ -32,7 +32,8 @@ public final class LogitDivergence implements AutoCloseable {
     private final Backend backend;
     private final int[][] chunks;
     private final int ctx;
-    private final float[][] refLogProbs;
+    /** In double: float log-probabilities alone would leave a KL floor of ~1e-8 nats. */
+    private final double[][] refLogProbs;
     /** hidden[l] holds layer l's output for all chunks, chunk c at rows c * ctx ... */
     private final Activations[] hidden;
 
@@ -43,7 +44,7 @@ public final class LogitDivergence implements AutoCloseable {
         this.backend = backend;
         this.chunks = chunks;
         this.ctx = ctx;
-        this.refLogProbs = new float[chunks.length][];
+        this.refLogProbs = new double[chunks.length][];
         this.hidden = new Activations[config.layers()];
     }
 
@@ -152,20 +153,20 @@ public final class LogitDivergence implements AutoCloseable {
         return positions();
     }
 
-    static float[] logSoftmaxRows(float[] logits, int rows, int vocab) {
-        float[] out = new float[rows * vocab];
+    static double[] logSoftmaxRows(float[] logits, int rows, int vocab) {
+        double[] out = new double[rows * vocab];
         for (int r = 0; r < rows; r++) {
             int off = r * vocab;
             double lse = logSumExp(logits, off, vocab);
             for (int i = 0; i < vocab; i++) {
-                out[off + i] = (float) (logits[off + i] - lse);
+                out[off + i] = logits[off + i] - lse;
             }
         }
         return out;
     }
 
     /** Sum over rows of KL(p || q), p given as log-probabilities, q as raw logits. */
-    static double klRows(float[] refLogProbs, float[] logits, int rows, int vocab) {
+    static double klRows(double[] refLogProbs, float[] logits, int rows, int vocab) {
         double total = 0;
         for (int r = 0; r < rows; r++) {
             int off = r * vocab;
