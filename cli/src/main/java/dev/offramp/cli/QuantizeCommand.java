@@ -29,7 +29,8 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 
 /**
- * {@code offramp quantize SRC.gguf DST.gguf --type Q4_K [--token-embedding-type T] [--output-type T] [--mixed SIZE]}:
+ * {@code offramp quantize SRC.gguf DST.gguf --type Q4_K [--token-embedding-type T] [--output-type T]} or
+ * {@code offramp quantize SRC.gguf DST.gguf --mixed [TYPES] --budget SIZE|TYPE --calibration FILE}:
  * a thin shell over {@link GgufQuantizer} (and {@code MixedPrecision} for {@code --mixed}). The tensor
  * table goes to stdout, the progress bar to stderr.
  */
@@ -122,6 +123,10 @@ final class QuantizeCommand implements Callable<Integer> {
         }
         if (budget == null || calibration == null) {
             throw new IllegalArgumentException("--mixed needs --budget and --calibration");
+        }
+        if (tokenEmbeddingType != null || outputType != null) {
+            throw new IllegalArgumentException("--mixed chooses the embedding and output head types itself; "
+                    + "drop --token-embedding-type/--output-type");
         }
         Map<String, DType> overrides;
         try (GgufFile src = GgufFile.open(source)) {
