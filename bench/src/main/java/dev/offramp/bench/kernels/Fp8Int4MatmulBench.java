@@ -1,6 +1,7 @@
 package dev.offramp.bench.kernels;
 
 import dev.offramp.core.tensor.DType;
+import dev.offramp.core.tensor.quant.Fp8E4M3;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
@@ -34,6 +35,7 @@ import java.util.concurrent.TimeUnit;
  *
  * <pre>
  * java -jar bench/target/offramp-bench.jar jmh Fp8Int4MatmulBench -wi 2 -i 3 -w 1s -r 1s
+ * java -jar bench/target/offramp-bench.jar jmh Fp8Int4MatmulBench -p type=F8_E4M3_G128 -p fp8Codes=random,gaussian
  * </pre>
  */
 @State(Scope.Thread)
@@ -59,6 +61,15 @@ public class Fp8Int4MatmulBench {
 
     @Param({"256"})
     public int workingSetMiB;
+
+    /**
+     * FP8 codes only: {@code random} bytes (1 in 16 has exponent 0, 2 in 256 are NaN codes), or
+     * {@code gaussian}: N(0,1) weights encoded per group of 128 with scale {@code amax / 448}, the way
+     * FP8 checkpoints are made, where exponent-0 codes are rare. The FP8 kernel's speed depends on it
+     * (subnormal codes cost x86 denormal assists); the integer formats' does not.
+     */
+    @Param({"random"})
+    public String fp8Codes;
 
     private WeightPool weights;
     private long matrixBytes;
@@ -98,9 +109,24 @@ public class Fp8Int4MatmulBench {
                 }
             }
             case F8_E4M3_G128, I4_G128 -> {
+                boolean gaussian = t == DType.F8_E4M3_G128 && fp8Codes.equals("gaussian");
+                float[] v = new float[128];
                 for (long r = 0; r < rows; r++) {
                     for (int g = 0; g < cols / 128; g++) {
-                        first.set(F32, r * rb + 4L * g, (rnd.nextFloat() + 0.5f) * 0.01f);
+                        float scale = (rnd.nextFloat() + 0.5f) * 0.01f;
+                        if (gaussian) {
+                            float amax = 0f;
+                            for (int i = 0; i < 128; i++) {
+                                v[i] = (float) rnd.nextGaussian();
+                                amax = Math.max(amax, Math.abs(v[i]));
+                            }
+                            scale = amax / Fp8E4M3.MAX;
+                            long data = r * rb + 4L * (cols / 128) + 128L * g;
+                            for (int i = 0; i < 128; i++) {
+                                first.set(ValueLayout.JAVA_BYTE, data + i, Fp8E4M3.encode(v[i] / scale));
+                            }
+                        }
+                        first.set(F32, r * rb + 4L * g, scale);
                     }
                 }
             }

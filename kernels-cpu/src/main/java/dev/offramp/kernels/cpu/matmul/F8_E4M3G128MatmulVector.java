@@ -4,7 +4,6 @@ import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -12,31 +11,25 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector FP8 E4M3FN matmul over {@link DType#F8_E4M3_G128} rows. Each group of 128 accumulates into
- * two vectors (chunk c into accumulator c % 2), summed and folded into the row total with one vector
- * FMA by the group's scale, so lanes are reduced once per row, not per group. The order of operations depends only on the row, never on the batch.
+ * Vector FP8 E4M3FN matmul over {@link DType#F8_E4M3_G128} rows. Bytes are widened as in
+ * {@link F8_E4M3MatmulVector} (sign and magnitude bits moved into float position, times 2^120, exact);
+ * each group of 128 accumulates into two vectors, which are summed and folded into the row total with
+ * one vector FMA by the group's scale, so lanes are reduced once per row, not per group. The order of
+ * operations depends only on the row, never on the batch.
  *
- * <p>Decode without denormals: the scalar twin's {@code bits * 2^120} feeds float subnormals to a
- * multiply for the E4M3 subnormal codes (exponent 0, 1 in 16 random bytes), and x86 takes a microcode
- * assist for each (measured on Zen 5: the kernel ran at half speed on random bytes). Here the
- * magnitude bits go under a float exponent field of {@code 128 + e}, a pure OR since {@code e < 16},
- * which is the value times 2^8 for every normal code; the 2^8 is taken out of the group scale (exact).
- * For {@code e = 0} that float is {@code 2 + m/4} where the value (times 2^8) is {@code m/2}, so those
- * lanes, and only those (they are the lanes below 4), get {@code 2f - 4} by a masked FMA. The sign bit
- * is put back last. NaN codes (0x7F, 0xFF) decode to +-480 exactly as the scalar twin's arithmetic does.
+ * <p>Subnormal codes (exponent 0, mantissa not 0) reach the multiply as float subnormals, which x86
+ * serves with microcode assists. An exact denormal-free decode (exponent {@code 128 + e} by OR, the
+ * exponent-0 lanes fixed by a compare and a masked FMA, the sign put back last) was measured
+ * (2026-11-23, docs/benchmarks.md): 7 vector ops instead of 5, 1.15x faster on random bytes (1 code
+ * in 16 subnormal) but 0.83x on codes encoded from Gaussian weights the way FP8 checkpoints are,
+ * where subnormals are rare and zeros (exponent 0, mantissa 0) decode to 0 with no assist. Real
+ * weights are the second kind, so this decode stays.
  */
 public final class F8_E4M3G128MatmulVector implements MatmulKernel {
 
     private static final int GROUP = F8_E4M3G128MatmulScalar.GROUP;
-    /** The decoded floats are the values times 2^8; scales are multiplied by this instead. */
-    private static final float UNSCALE = 0x1p-8f;
-    private static final VectorSpecies<Float> F512 = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
-    private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
-
     private final QuantSpecies qs;
     private final Ints ints;
-    private final boolean wide;
     private final F8_E4M3G128MatmulScalar scalar = new F8_E4M3G128MatmulScalar();
     private final ThreadLocal<float[]> lanes = ThreadLocal.withInitial(() -> new float[64]);
 
@@ -51,7 +44,6 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
         if (GROUP % qs.bytes().length() != 0) {
             throw new IllegalArgumentException("byte species of " + qs.bytes().length() + " lanes does not divide " + GROUP);
         }
-        this.wide = species.vectorBitSize() == 512;
     }
 
     @Override
@@ -69,52 +61,9 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
         for (int r = rowStart; r < rowEnd; r++) {
             long base = r * rb;
             for (int t = 0; t < n; t++) {
-                out[t * outStride + r] = wide ? rowDot512(w, base, groups, x, t * xStride, tmp)
-                        : rowDot(w, base, groups, x, t * xStride, tmp);
+                out[t * outStride + r] = rowDot(w, base, groups, x, t * xStride, tmp);
             }
         }
-    }
-
-    /**
-     * The 16-lane loop on its own, so C2 inlines everything in it (a method holding every width's loop
-     * can run past the inlining budget, and then each vector is boxed).
-     */
-    private static float rowDot512(MemorySegment w, long base, int groups, float[] x, int xo, float[] tmp) {
-        long data = base + 4L * groups;
-        FloatVector total = FloatVector.zero(F512);
-        for (int k = 0; k < groups; k++) {
-            long at = data + (long) k * GROUP;
-            int xi = xo + k * GROUP;
-            FloatVector a0 = FloatVector.zero(F512);
-            FloatVector a1 = a0;
-            // Two decodes per iteration: with four or eight (unrolled) the method overruns C2's
-            // inlining node budget (NodeCountInliningCutoff), the vectors get boxed, 5x slower.
-            for (int j = 0; j < GROUP; j += 32) {
-                a0 = decode(load16(w, at + j), F512).fma(FloatVector.fromArray(F512, x, xi + j), a0);
-                a1 = decode(load16(w, at + j + 16), F512).fma(FloatVector.fromArray(F512, x, xi + j + 16), a1);
-            }
-            float scale = w.get(F8_E4M3MatmulScalar.F32, base + 4L * k) * UNSCALE;
-            total = a0.add(a1).fma(FloatVector.broadcast(F512, scale), total);
-        }
-        total.intoArray(tmp, 0);
-        return QuantDot.sumLanes(tmp, 16);
-    }
-
-    /** 16 codes at {@code at}, sign-extended to int lanes: bit 31 is the code's sign. */
-    private static IntVector load16(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B128, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.B2I, I512, 0);
-    }
-
-    /**
-     * Sign-extended codes to their values times 2^8 (see the class comment). Integer ops build the
-     * float, so no FP op ever sees a denormal: the only FP op, the masked FMA, gets {@code 2 + m/4}.
-     */
-    private static FloatVector decode(IntVector q, VectorSpecies<Float> fs) {
-        FloatVector mag = q.lanewise(VectorOperators.LSHL, 20).and(0x07F00000).or(0x40000000).reinterpretAsFloats();
-        VectorMask<Float> sub = mag.compare(VectorOperators.LT, 4f);
-        mag = mag.lanewise(VectorOperators.FMA, 2f, -4f, sub);
-        return mag.reinterpretAsInts().or(q.and(0x80000000)).reinterpretAsFloats();
     }
 
     private float rowDot(MemorySegment w, long base, int groups, float[] x, int xo, float[] tmp) {
@@ -135,7 +84,11 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
                 ByteVector b = ByteVector.fromMemorySegment(bs, w, data + g0 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < parts; p++) {
                     IntVector iv = (IntVector) b.convertShape(VectorOperators.B2I, is, p);
-                    FloatVector v = decode(iv, fs);
+                    // B2I sign-extends, so bit 11 of the lane is a copy of the byte's sign: after one
+                    // shift by 20 it lands in bit 31, the magnitude in bits 26..20, and one mask clears
+                    // the sign copies left in bits 30..27 (same bits as and/shift/and/or, two ops fewer).
+                    IntVector bits = iv.lanewise(VectorOperators.LSHL, 20).and(0x87F00000);
+                    FloatVector v = bits.reinterpretAsFloats().mul(F8_E4M3MatmulScalar.TWO_POW_120);
                     FloatVector xv = FloatVector.fromArray(fs, x, xo + g0 + j + p * l);
                     if ((chunk++ & 1) == 0) {
                         a0 = v.fma(xv, a0);
@@ -144,8 +97,7 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
                     }
                 }
             }
-            float scale = w.get(F8_E4M3MatmulScalar.F32, base + 4L * k) * UNSCALE;
-            total = a0.add(a1).fma(FloatVector.broadcast(fs, scale), total);
+            total = a0.add(a1).fma(FloatVector.broadcast(fs, w.get(F8_E4M3MatmulScalar.F32, base + 4L * k)), total);
         }
         total.intoArray(tmp, 0);
         return QuantDot.sumLanes(tmp, l);

@@ -58,7 +58,7 @@ class F8G128MatmulTest {
      * Every one of the 256 codes, subnormals, zeros and the NaN codes included, in every row (one
      * rotation per row), read back one at a time with one-hot activations: the vector decode must equal
      * the scalar twin's bit for bit (NaN codes: the twin's +-480), and the codec's value for the rest.
-     * Subnormal codes are the ones the vector kernel decodes on a separate path.
+     * Guards any change of the vector decode (subnormal codes are where bit tricks go wrong).
      */
     @ParameterizedTest
     @ValueSource(ints = {128, 256, 512})
