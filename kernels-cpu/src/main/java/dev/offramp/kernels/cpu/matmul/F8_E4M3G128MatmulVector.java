@@ -35,12 +35,7 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
 
     public F8_E4M3G128MatmulVector(VectorSpecies<Float> species) {
         this.qs = QuantSpecies.of(species);
-        this.ints = switch (species.vectorBitSize()) {
-            case 512 -> new Ints512();
-            case 256 -> new Ints256();
-            case 128 -> new Ints128();
-            default -> throw new IllegalArgumentException("no FP8 vector kernel at " + species.vectorBitSize() + " bits");
-        };
+        this.ints = Ints.of(species);
         if (GROUP % qs.bytes().length() != 0) {
             throw new IllegalArgumentException("byte species of " + qs.bytes().length() + " lanes does not divide " + GROUP);
         }
@@ -114,8 +109,17 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
      * than the scalar twin). One tiny subclass per width keeps the call site monomorphic, as
      * {@link QuantSpecies} does.
      */
-    private abstract static class Ints {
+    abstract static class Ints {
         abstract VectorSpecies<Integer> species();
+
+        static Ints of(VectorSpecies<Float> species) {
+            return switch (species.vectorBitSize()) {
+                case 512 -> new Ints512();
+                case 256 -> new Ints256();
+                case 128 -> new Ints128();
+                default -> throw new IllegalArgumentException("no FP8 vector kernel at " + species.vectorBitSize() + " bits");
+            };
+        }
     }
 
     private static final class Ints512 extends Ints {
