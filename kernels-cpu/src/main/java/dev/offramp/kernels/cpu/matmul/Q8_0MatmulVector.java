@@ -39,25 +39,7 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         FloatVector a1 = a0;
         int nb = cols >>> 5;
         if (l == 16) {
-            // Chunks 4k..4k+3 are the two halves of block 2k, then of block 2k+1.
-            int b = 0;
-            for (; b + 2 <= nb; b += 2) {
-                long blk = base + 34L * b;
-                int xi = xo + 32 * b;
-                float d0 = QuantMatmulScalar.half(w, blk);
-                float d1 = QuantMatmulScalar.half(w, blk + 34);
-                a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
-                a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
-                a0 = load(w, blk + 36, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 32), a0);
-                a1 = load(w, blk + 52, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 48), a1);
-            }
-            if (b < nb) {
-                long blk = base + 34L * b;
-                int xi = xo + 32 * b;
-                float d0 = QuantMatmulScalar.half(w, blk);
-                a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
-                a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
-            }
+            return rowDot512(w, base, cols, x, xo, lanesTmp);
         } else if (l == 4) {
             // Block b is chunks 8b..8b+7: the 8-byte load k holds chunks 2k (part 0) and 2k + 1 (part 1).
             for (int b = 0; b < nb; b++) {
@@ -93,6 +75,36 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         // Same final sum as QuantDot.dot: a0 + a1, then lanes in order.
         a0.add(a1).intoArray(lanesTmp, 0);
         return QuantDot.sumLanes(lanesTmp, l);
+    }
+
+    /**
+     * The 512-bit path, in its own method (C2's inlining node budget is per method; the narrower paths
+     * beside it could push this loop over it and box every vector). Chunks 4k..4k+3 are the two halves
+     * of block 2k, then of block 2k+1; chunk c into accumulator c % 2.
+     */
+    private static float rowDot512(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        VectorSpecies<Byte> bs = ByteVector.SPECIES_128;
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        int nb = cols >>> 5;
+        int xi = xo;
+        long blk = base;
+        for (long pairsEnd = base + 68L * (nb >>> 1); blk < pairsEnd; blk += 68, xi += 64) {
+            float d0 = QuantMatmulScalar.half(w, blk);
+            float d1 = QuantMatmulScalar.half(w, blk + 34);
+            a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
+            a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+            a0 = load(w, blk + 36, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+            a1 = load(w, blk + 52, fs, bs).mul(d1).fma(FloatVector.fromArray(fs, x, xi + 48), a1);
+        }
+        if ((nb & 1) != 0) {
+            float d0 = QuantMatmulScalar.half(w, blk);
+            a0 = load(w, blk + 2, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi), a0);
+            a1 = load(w, blk + 18, fs, bs).mul(d0).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+        }
+        a0.add(a1).intoArray(lanesTmp, 0);
+        return QuantDot.sumLanes(lanesTmp, 16);
     }
 
     /** {@code lanes} int8 quants at byte {@code at}, widened to float. */
