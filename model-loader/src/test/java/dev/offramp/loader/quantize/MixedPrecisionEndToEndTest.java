@@ -31,7 +31,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * {@code eval/stories-calibration.txt}, a different text). A few minutes on 2 cores, so it runs only
  * with {@code -Dofframp.mixedE2E=true}; the numbers are recorded in docs/quantization.md.
  * {@code -Dofframp.mixedTable=FILE.md} writes that table instead (longer: every budget, plus greedy
- * agreement over 200 tokens).
+ * agreement over 200 tokens); with it, {@code -Dofframp.mixedTable.only=Q2_K,Q2_K_MIX} keeps the rows of
+ * those budgets and {@code -Dofframp.mixedTable.heldOut=valid+calibration} scores the held-out text
+ * plus the calibration text after its first 256 tokens (the ones the sensitivities used), each cut
+ * into its own 512-token chunks.
  */
 class MixedPrecisionEndToEndTest {
 
@@ -45,6 +48,7 @@ class MixedPrecisionEndToEndTest {
     void mixedBeatsTheFilesOfItsSizeOnHeldOutText(@TempDir Path tmp) throws Exception {
         Assumptions.assumeTrue(Boolean.getBoolean("offramp.mixedE2E"), "set -Dofframp.mixedE2E=true (minutes)");
         try (Harness h = new Harness(tmp, false)) {
+            Assumptions.assumeTrue(System.getProperty("offramp.mixedTable.heldOut") == null, "valid text only");
             // pinned: offramp perplexity / llama-perplexity of the F32 file on this text
             assertThat(h.f32.perplexity()).isCloseTo(3.3311, org.assertj.core.data.Offset.offset(5e-5));
 
@@ -79,6 +83,11 @@ class MixedPrecisionEndToEndTest {
                     {"Q2_K", "u"}, {"Q2_K", "m"}, {"Q2_K_MIX", "u"}, {"Q2_K_MIX", "m"}, {"Q3_K", "u"}, {"Q3_K", "m"},
                     {"Q3_K_M", "u"}, {"Q3_K_M", "m"}, {"Q4_0", "u"}, {"Q4_K", "u"}, {"Q4_K", "m"}, {"Q4_K_M", "u"},
                     {"Q4_K_M", "m"}, {"Q5_K", "u"}, {"Q5_0", "u"}, {"Q5_K", "m"}, {"Q6_K", "u"}, {"Q8_0", "u"}};
+            String only = System.getProperty("offramp.mixedTable.only");
+            if (only != null) {
+                List<String> keep = List.of(only.split(","));
+                plan = java.util.Arrays.stream(plan).filter(p -> keep.contains(p[0])).toArray(String[][]::new);
+            }
             StringBuilder md = new StringBuilder();
             md.append("| file | file bytes | held-out PPL | vs F32 | dNLL vs F32 (SE) | KL vs F32 | top-1 = F32 | teacher-forced /200 | greedy prefix | types |\n");
             md.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
@@ -144,8 +153,18 @@ class MixedPrecisionEndToEndTest {
             src = GgufFile.open(srcPath);
             config = GgufModelConfigs.from(src);
             tok = GgufTokenizers.find(src).orElseThrow();
-            heldOut = tok.encode(text(Fixtures.model("trained/stories-ee12-valid.txt")), true, false);
+            int[] valid = tok.encode(text(Fixtures.model("trained/stories-ee12-valid.txt")), true, false);
             calibration = tok.encode(text(Fixtures.shared().resolve("eval/stories-calibration.txt")), true, false);
+            if ("valid+calibration".equals(System.getProperty("offramp.mixedTable.heldOut"))) {
+                int[] tail = java.util.Arrays.copyOfRange(calibration, 256, calibration.length);
+                int a = valid.length / 512 * 512;
+                int b = tail.length / 512 * 512;
+                heldOut = new int[a + b];
+                System.arraycopy(valid, 0, heldOut, 0, a);
+                System.arraycopy(tail, 0, heldOut, a, b);
+            } else {
+                heldOut = valid;
+            }
             prompt = tok.encode(PROMPT, true, false);
             LlamaModel m = LlamaModel.bind(config, src.tensors(), backend);
             f32 = HeldOutScores.of(m, heldOut, tok.bos(), 512, null);
