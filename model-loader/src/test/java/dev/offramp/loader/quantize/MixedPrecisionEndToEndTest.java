@@ -47,8 +47,7 @@ class MixedPrecisionEndToEndTest {
     @Test
     void mixedBeatsTheFilesOfItsSizeOnHeldOutText(@TempDir Path tmp) throws Exception {
         Assumptions.assumeTrue(Boolean.getBoolean("offramp.mixedE2E"), "set -Dofframp.mixedE2E=true (minutes)");
-        try (Harness h = new Harness(tmp, false)) {
-            Assumptions.assumeTrue(System.getProperty("offramp.mixedTable.heldOut") == null, "valid text only");
+        try (Harness h = new Harness(tmp, false, false)) {
             // pinned: offramp perplexity / llama-perplexity of the F32 file on this text
             assertThat(h.f32.perplexity()).isCloseTo(3.3311, org.assertj.core.data.Offset.offset(5e-5));
 
@@ -71,13 +70,24 @@ class MixedPrecisionEndToEndTest {
             assertThat(mixed3.scores().kl()).isLessThan(0.75 * q3.scores().kl());
             assertThat(mixed3.scores().top1()).isGreaterThan(q3.scores().top1());
         }
+        // exactly the uniform Q2_K size, on the larger held-out text (valid + unused calibration tail)
+        try (Harness h = new Harness(tmp, false, true)) {
+            Row q2 = h.uniform("Q2_K");
+            Row mixed = h.mixed("Q2_K");
+            assertThat(mixed.fileBytes()).isLessThanOrEqualTo(q2.fileBytes());
+            double[] d = mixed.scores().pairedDiff(q2.scores());
+            System.err.printf(Locale.ROOT, "mixed@Q2_K vs Q2_K (valid+calibration): dNLL %+.5f (SE %.5f)%n", d[0], d[1]);
+            assertThat(mixed.scores().perplexity()).isLessThan(q2.scores().perplexity());
+            assertThat(d[0]).as("margin beyond 2 standard errors").isLessThan(-2 * d[1]);
+        }
     }
 
     @Test
     void table(@TempDir Path tmp) throws Exception {
         String out = System.getProperty("offramp.mixedTable");
         Assumptions.assumeTrue(out != null, "set -Dofframp.mixedTable=FILE.md (long)");
-        try (Harness h = new Harness(tmp, true)) {
+        try (Harness h = new Harness(tmp, true,
+                "valid+calibration".equals(System.getProperty("offramp.mixedTable.heldOut")))) {
             List<Row> rows = new ArrayList<>();
             String[][] plan = {
                     {"Q2_K", "u"}, {"Q2_K", "m"}, {"Q2_K_MIX", "u"}, {"Q2_K_MIX", "m"}, {"Q3_K", "u"}, {"Q3_K", "m"},
@@ -147,7 +157,8 @@ class MixedPrecisionEndToEndTest {
         final Path tmp;
         final boolean greedy;
 
-        Harness(Path tmp, boolean greedy) throws Exception {
+        /** @param combined score valid + the calibration text after its first 256 tokens, not valid alone */
+        Harness(Path tmp, boolean greedy, boolean combined) throws Exception {
             this.tmp = tmp;
             this.greedy = greedy;
             src = GgufFile.open(srcPath);
@@ -155,7 +166,7 @@ class MixedPrecisionEndToEndTest {
             tok = GgufTokenizers.find(src).orElseThrow();
             int[] valid = tok.encode(text(Fixtures.model("trained/stories-ee12-valid.txt")), true, false);
             calibration = tok.encode(text(Fixtures.shared().resolve("eval/stories-calibration.txt")), true, false);
-            if ("valid+calibration".equals(System.getProperty("offramp.mixedTable.heldOut"))) {
+            if (combined) {
                 int[] tail = java.util.Arrays.copyOfRange(calibration, 256, calibration.length);
                 int a = valid.length / 512 * 512;
                 int b = tail.length / 512 * 512;
