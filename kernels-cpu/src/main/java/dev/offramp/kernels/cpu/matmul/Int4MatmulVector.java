@@ -31,7 +31,6 @@ public final class Int4MatmulVector implements MatmulKernel {
     private static final VectorSpecies<Integer> I512 = IntVector.SPECIES_512;
     private static final VectorSpecies<Byte> B128 = ByteVector.SPECIES_128;
     /** {@code 2^23 + 8}: subtracted from {@code 2^23 + n} it leaves {@code n - 8}. */
-    private static final float MAGIC8 = 8388616f;
 
     private final QuantSpecies qs;
     private final boolean wide;
@@ -98,32 +97,18 @@ public final class Int4MatmulVector implements MatmulKernel {
             FloatVector a2 = a0;
             FloatVector a3 = a0;
             for (int j = 0; j < GROUP / 2; j += 32) {
-                IntVector q0 = bytes16(w, at + j);
-                IntVector q1 = bytes16(w, at + j + 16);
-                a0 = lo(q0).fma(FloatVector.fromArray(F512, split, xe + j), a0);
-                a1 = hi(q0).fma(FloatVector.fromArray(F512, split, xe + 64 + j), a1);
-                a2 = lo(q1).fma(FloatVector.fromArray(F512, split, xe + j + 16), a2);
-                a3 = hi(q1).fma(FloatVector.fromArray(F512, split, xe + 64 + j + 16), a3);
+                IntVector q0 = Widen512.bytes(w, at + j);
+                IntVector q1 = Widen512.bytes(w, at + j + 16);
+                a0 = Widen512.lowNibbleMinus8(q0).fma(FloatVector.fromArray(F512, split, xe + j), a0);
+                a1 = Widen512.highNibbleMinus8(q0).fma(FloatVector.fromArray(F512, split, xe + 64 + j), a1);
+                a2 = Widen512.lowNibbleMinus8(q1).fma(FloatVector.fromArray(F512, split, xe + j + 16), a2);
+                a3 = Widen512.highNibbleMinus8(q1).fma(FloatVector.fromArray(F512, split, xe + 64 + j + 16), a3);
             }
             float scale = w.get(Int4MatmulScalar.F32, base + 4L * k);
             total = a0.add(a1).add(a2.add(a3)).fma(FloatVector.broadcast(F512, scale), total);
         }
         total.intoArray(tmp, 0);
         return QuantDot.sumLanes(tmp, 16);
-    }
-
-    private static IntVector bytes16(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B128, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, I512, 0);
-    }
-
-    private static FloatVector lo(IntVector q) {
-        return q.and(0x0F).or(0x4B000000).reinterpretAsFloats().sub(MAGIC8);
-    }
-
-    private static FloatVector hi(IntVector q) {
-        // zero-extended bytes: the shift leaves exactly the high nibble
-        return q.lanewise(VectorOperators.LSHR, 4).or(0x4B000000).reinterpretAsFloats().sub(MAGIC8);
     }
 
     /** Dot of 64 packed bytes (128 values) with even/odd halves at {@code xe}, {@code xe + 64}. */

@@ -46,22 +46,22 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
             for (; b + 2 <= nb; b += 2) {
                 long blk = base + 18L * b;
                 int xi = xo + 32 * b;
-                IntVector q0 = nibbles(w, blk + 2);
-                IntVector q1 = nibbles(w, blk + 20);
+                IntVector q0 = Widen512.bytes(w, blk + 2);
+                IntVector q1 = Widen512.bytes(w, blk + 20);
                 float d0 = QuantMatmulScalar.half(w, blk);
                 float d1 = QuantMatmulScalar.half(w, blk + 18);
-                a0 = lo16(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi), a0);
-                a1 = hi16(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 16), a1);
-                a0 = lo16(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 32), a0);
-                a1 = hi16(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 48), a1);
+                a0 = Widen512.lowNibbleMinus8(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi), a0);
+                a1 = Widen512.highNibbleMinus8(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 16), a1);
+                a0 = Widen512.lowNibbleMinus8(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 32), a0);
+                a1 = Widen512.highNibbleMinus8(q1).mul(d1).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 48), a1);
             }
             if (b < nb) {
                 long blk = base + 18L * b;
                 int xi = xo + 32 * b;
-                IntVector q0 = nibbles(w, blk + 2);
+                IntVector q0 = Widen512.bytes(w, blk + 2);
                 float d0 = QuantMatmulScalar.half(w, blk);
-                a0 = lo16(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi), a0);
-                a1 = hi16(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 16), a1);
+                a0 = Widen512.lowNibbleMinus8(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi), a0);
+                a1 = Widen512.highNibbleMinus8(q0).mul(d0).fma(FloatVector.fromArray(FloatVector.SPECIES_512, x, xi + 16), a1);
             }
         } else if (l == 4) {
             // Block b is chunks 8b..8b+7: low nibbles of bytes 0-7 (chunks 0, 1), 8-15 (2, 3), then the
@@ -102,26 +102,6 @@ public final class Q4_0MatmulVector extends QuantMatmulVector {
         // Same final sum as QuantDot.dot: a0 + a1, then lanes in order.
         a0.add(a1).intoArray(lanesTmp, 0);
         return QuantDot.sumLanes(lanesTmp, l);
-    }
-
-    /** The 16 quant bytes at {@code at}, zero-extended to int lanes (512-bit path only). */
-    private static IntVector nibbles(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
-    }
-
-    /*
-     * Nibble n (0..15) to the float n - 8 without an int-to-float convert: 0x4B000000 | n is the float
-     * 2^23 + n (n lands in the low mantissa bits), and (2^23 + n) - (2^23 + 8) is exact, so the values
-     * are bit for bit those of the byte-subtract-and-convert path (decodeRow), products and sums included.
-     */
-    private static FloatVector lo16(IntVector q) {
-        return q.and(0x0F).or(0x4B000000).reinterpretAsFloats().sub(8388616f);
-    }
-
-    private static FloatVector hi16(IntVector q) {
-        // Zero-extended bytes: the shift leaves exactly the high nibble.
-        return q.lanewise(VectorOperators.LSHR, 4).or(0x4B000000).reinterpretAsFloats().sub(8388616f);
     }
 
     private static ByteVector lo(ByteVector q) {

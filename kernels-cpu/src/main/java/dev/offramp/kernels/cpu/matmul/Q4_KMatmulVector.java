@@ -85,7 +85,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
 
     /**
      * The 512-bit path of {@link #rowDot}, in its own method with every vector expression written out
-     * (no helper returning a vector): C2 inlines Vector API calls only up to a node budget per method,
+     * (tiny static helpers only): C2 inlines Vector API calls only up to a node budget per method,
      * and a vector crossing a call it did not inline is boxed. The 6-bit scales and mins of a
      * super-block are unpacked into two longs (8 bytes each) and read per sub-block pair, not through
      * arrays; nibbles are zero-extended to int lanes and converted with one int-to-float op. Same
@@ -101,12 +101,8 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
             long blk = base + 144L * b;
             float d = QuantMatmulScalar.half(w, blk);
             float dmin = QuantMatmulScalar.half(w, blk + 2);
-            int pa = w.get(QuantMatmulScalar.U32, blk + 4);
-            int pb = w.get(QuantMatmulScalar.U32, blk + 8);
-            int pc = w.get(QuantMatmulScalar.U32, blk + 12);
-            // Byte j of scs/mns is the 6-bit scale/min of sub-block j (QuantKScales.unpack's bit layout).
-            long scs = (pa & 0x3F3F3F3FL) | ((long) ((pc & 0x0F0F0F0F) | (((pa >>> 6) & 0x03030303) << 4)) << 32);
-            long mns = (pb & 0x3F3F3F3FL) | ((long) (((pc >>> 4) & 0x0F0F0F0F) | (((pb >>> 6) & 0x03030303) << 4)) << 32);
+            long scs = QuantKScales.scales(w, blk + 4);
+            long mns = QuantKScales.mins(w, blk + 4);
             for (int pair = 0; pair < 4; pair++) {
                 long at = blk + 16 + 32L * pair;
                 int xi = xo + 256 * b + 64 * pair;
@@ -116,10 +112,8 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
                 float d2 = d * (int) ((scs >>> (sh + 8)) & 0xFF);
                 float m2 = dmin * (int) ((mns >>> (sh + 8)) & 0xFF);
                 // 64 values = chunks 0..3: low nibbles of bytes 0-15, 16-31, then high nibbles.
-                IntVector v0 = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
-                IntVector v1 = (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at + 16, ByteOrder.LITTLE_ENDIAN)
-                        .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
+                IntVector v0 = Widen512.bytes(w, at);
+                IntVector v1 = Widen512.bytes(w, at + 16);
                 a0 = ((FloatVector) v0.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)
                         .fma(FloatVector.fromArray(fs, x, xi), a0);
                 a1 = ((FloatVector) v1.and(0x0F).convert(VectorOperators.I2F, 0)).mul(d1).sub(m1)

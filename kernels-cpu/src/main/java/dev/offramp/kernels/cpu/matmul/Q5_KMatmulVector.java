@@ -45,12 +45,8 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
             int pair = g & 3;
             float d = QuantMatmulScalar.half(w, blk);
             float dmin = QuantMatmulScalar.half(w, blk + 2);
-            int pa = w.get(QuantMatmulScalar.U32, blk + 4);
-            int pb = w.get(QuantMatmulScalar.U32, blk + 8);
-            int pc = w.get(QuantMatmulScalar.U32, blk + 12);
-            // Byte j of scs/mns is the 6-bit scale/min of sub-block j (QuantKScales.unpack's bit layout).
-            long scs = (pa & 0x3F3F3F3FL) | ((long) ((pc & 0x0F0F0F0F) | (((pa >>> 6) & 0x03030303) << 4)) << 32);
-            long mns = (pb & 0x3F3F3F3FL) | ((long) (((pc >>> 4) & 0x0F0F0F0F) | (((pb >>> 6) & 0x03030303) << 4)) << 32);
+            long scs = QuantKScales.scales(w, blk + 4);
+            long mns = QuantKScales.mins(w, blk + 4);
             int sh = 16 * pair;
             float d1 = d * (int) ((scs >>> sh) & 0xFF);
             float m1 = dmin * (int) ((mns >>> sh) & 0xFF);
@@ -59,10 +55,10 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
             int jl = 2 * pair;
             int jh = jl + 1;
             int xi = xo + 64 * g;
-            IntVector v0 = zext(w, blk + 48 + 32L * pair);
-            IntVector v1 = zext(w, blk + 64 + 32L * pair);
-            IntVector h0 = zext(w, blk + 16);
-            IntVector h1 = zext(w, blk + 32);
+            IntVector v0 = Widen512.bytes(w, blk + 48 + 32L * pair);
+            IntVector v1 = Widen512.bytes(w, blk + 64 + 32L * pair);
+            IntVector h0 = Widen512.bytes(w, blk + 16);
+            IntVector h1 = Widen512.bytes(w, blk + 32);
             a0 = ((FloatVector) v0.and(0x0F).or(h0.lanewise(VectorOperators.LSHR, jl).and(1).lanewise(VectorOperators.LSHL, 4))
                     .convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).fma(FloatVector.fromArray(fs, x, xi), a0);
             a1 = ((FloatVector) v1.and(0x0F).or(h1.lanewise(VectorOperators.LSHR, jl).and(1).lanewise(VectorOperators.LSHL, 4))
@@ -76,11 +72,6 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
         return QuantDot.sumLanes(lanes, 16);
     }
 
-    /** The 16 bytes at {@code at}, zero-extended to int lanes. */
-    private static IntVector zext(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
-    }
 
     @Override
     int groupSize() {

@@ -58,9 +58,9 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
             long ql = blk + 64L * h + l0;
             long sc = blk + 192 + 8L * h + (l0 >>> 4);
             int xg = xo + 256 * (g >>> 2) + 128 * h + l0;
-            IntVector lo = zext(w, ql);
-            IntVector hi = zext(w, ql + 32);
-            IntVector hb = zext(w, blk + 128 + 32L * h + l0);
+            IntVector lo = Widen512.bytes(w, ql);
+            IntVector hi = Widen512.bytes(w, ql + 32);
+            IntVector hb = Widen512.bytes(w, blk + 128 + 32L * h + l0);
             acc = ((FloatVector) lo.and(0x0F).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32)
                     .convert(VectorOperators.I2F, 0)).mul(d * w.get(ValueLayout.JAVA_BYTE, sc))
                     .fma(FloatVector.fromArray(fs, x, xg), acc);
@@ -82,11 +82,6 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
         return QuantDot.sumLanes(lanes, 16);
     }
 
-    /** The 16 bytes at {@code at}, zero-extended to int lanes. */
-    private static IntVector zext(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, ByteOrder.LITTLE_ENDIAN)
-                .convertShape(VectorOperators.ZERO_EXTEND_B2I, IntVector.SPECIES_512, 0);
-    }
 
     @Override
     int groupSize() {

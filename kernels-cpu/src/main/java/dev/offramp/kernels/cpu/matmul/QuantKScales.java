@@ -13,21 +13,27 @@ final class QuantKScales {
     private QuantKScales() {
     }
 
-    /** Writes {@code d * scale_j} to {@code scale[at + j]} and {@code dmin * min_j} to {@code min[at + j]}, j = 0..7. */
-    static void unpack(MemorySegment w, long packed, float d, float dmin, float[] scale, float[] min, int at) {
+    /** The eight 6-bit scales of the 12 packed bytes at {@code packed}: byte j of the result is scale j. */
+    static long scales(MemorySegment w, long packed) {
         int a = w.get(QuantMatmulScalar.U32, packed);
+        int c = w.get(QuantMatmulScalar.U32, packed + 8);
+        return (a & 0x3F3F3F3FL) | ((long) ((c & 0x0F0F0F0F) | (((a >>> 6) & 0x03030303) << 4)) << 32);
+    }
+
+    /** The eight 6-bit mins of the 12 packed bytes at {@code packed}: byte j of the result is min j. */
+    static long mins(MemorySegment w, long packed) {
         int b = w.get(QuantMatmulScalar.U32, packed + 4);
         int c = w.get(QuantMatmulScalar.U32, packed + 8);
-        int sc03 = a & 0x3F3F3F3F;
-        int mn03 = b & 0x3F3F3F3F;
-        int sc47 = (c & 0x0F0F0F0F) | (((a >>> 6) & 0x03030303) << 4);
-        int mn47 = ((c >>> 4) & 0x0F0F0F0F) | (((b >>> 6) & 0x03030303) << 4);
-        for (int k = 0; k < 4; k++) {
-            int sh = 8 * k;
-            scale[at + k] = d * ((sc03 >>> sh) & 0xFF);
-            scale[at + 4 + k] = d * ((sc47 >>> sh) & 0xFF);
-            min[at + k] = dmin * ((mn03 >>> sh) & 0xFF);
-            min[at + 4 + k] = dmin * ((mn47 >>> sh) & 0xFF);
+        return (b & 0x3F3F3F3FL) | ((long) (((c >>> 4) & 0x0F0F0F0F) | (((b >>> 6) & 0x03030303) << 4)) << 32);
+    }
+
+    /** Writes {@code d * scale_j} to {@code scale[at + j]} and {@code dmin * min_j} to {@code min[at + j]}, j = 0..7. */
+    static void unpack(MemorySegment w, long packed, float d, float dmin, float[] scale, float[] min, int at) {
+        long sc = scales(w, packed);
+        long mn = mins(w, packed);
+        for (int j = 0; j < 8; j++) {
+            scale[at + j] = d * (int) ((sc >>> (8 * j)) & 0xFF);
+            min[at + j] = dmin * (int) ((mn >>> (8 * j)) & 0xFF);
         }
     }
 }
