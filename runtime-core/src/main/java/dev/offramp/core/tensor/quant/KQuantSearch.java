@@ -1,5 +1,7 @@
 package dev.offramp.core.tensor.quant;
 
+import java.util.Arrays;
+
 /**
  * The scale searches behind ggml's k-quant reference quantizers (after {@code make_qkx2_quants} and
  * {@code make_qx_quants} in ggml-quants.c): try a handful of candidate inverse scales around the
@@ -105,11 +107,8 @@ final class KQuantSearch {
         return scale;
     }
 
-    /**
-     * Symmetric search (rmse type 1: weights x^2): levels {@code L[i] in [0, 2*nmax)} store
-     * {@code l + nmax} with {@code x ~ scale * l}. Returns the (signed) scale.
-     */
-    static float symmetric(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
+    /** The value of largest magnitude in {@code x[xo, xo + n)}, the first on ties (how ggml's symmetric searches pick it). */
+    private static float maxByMagnitude(float[] x, int xo, int n) {
         float max = 0;
         float amax = 0;
         for (int i = 0; i < n; i++) {
@@ -119,10 +118,17 @@ final class KQuantSearch {
                 max = x[xo + i];
             }
         }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = 0;
-            }
+        return max;
+    }
+
+    /**
+     * Symmetric search (rmse type 1: weights x^2): levels {@code L[i] in [0, 2*nmax)} store
+     * {@code l + nmax} with {@code x ~ scale * l}. Returns the (signed) scale.
+     */
+    static float symmetric(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
+        float max = maxByMagnitude(x, xo, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
+            Arrays.fill(levels, lo, lo + n, (byte) 0);
             return 0f;
         }
         float iscale = -nmax / max;
@@ -171,19 +177,9 @@ final class KQuantSearch {
      * {@code sumlx^2 / suml2} (weights x^2). Stores {@code l + nmax}; returns the least-squares scale.
      */
     static float q3(int n, int nmax, float[] x, int xo, byte[] levels, int lo) {
-        float max = 0;
-        float amax = 0;
-        for (int i = 0; i < n; i++) {
-            float ax = Math.abs(x[xo + i]);
-            if (ax > amax) {
-                amax = ax;
-                max = x[xo + i];
-            }
-        }
-        if (amax < GROUP_MAX_EPS) {
-            for (int i = 0; i < n; i++) {
-                levels[lo + i] = 0;
-            }
+        float max = maxByMagnitude(x, xo, n);
+        if (Math.abs(max) < GROUP_MAX_EPS) {
+            Arrays.fill(levels, lo, lo + n, (byte) 0);
             return 0f;
         }
         float iscale = -nmax / max;
