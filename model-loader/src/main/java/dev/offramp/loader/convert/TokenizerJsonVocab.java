@@ -9,6 +9,8 @@ import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.offramp.core.tokenizer.TokenType;
 import dev.offramp.loader.gguf.GgufArray;
 import dev.offramp.loader.gguf.GgufValue;
+import dev.offramp.loader.tokenizer.BpePreTokenizerName;
+import dev.offramp.loader.tokenizer.TokenizerFormatException;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -112,7 +114,12 @@ public final class TokenizerJsonVocab {
         }
         Path configFile = hfDir.resolve("tokenizer_config.json");
         JsonNode tokConfig = optionalJson(configFile);
-        String pre = BpePreTokenizerName.of(file, root, tokConfig);
+        String pre;
+        try {
+            pre = BpePreTokenizerName.of(file.toString(), root, tokConfig);
+        } catch (TokenizerFormatException e) {
+            throw new ConversionException(file, "field '" + e.field() + "': " + e.problem());
+        }
 
         Map<Integer, String> byId = new HashMap<>();
         Map<String, Integer> byText = new HashMap<>();

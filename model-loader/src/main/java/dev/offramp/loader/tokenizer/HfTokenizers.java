@@ -2,6 +2,7 @@ package dev.offramp.loader.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.MissingNode;
 import dev.offramp.core.tokenizer.TokenType;
 import dev.offramp.core.tokenizer.Tokenizer;
 import dev.offramp.core.tokenizer.TokenizerBuilder;
@@ -249,7 +250,10 @@ public final class HfTokenizers {
                 merges.add(m.asText());
             }
         }
-        String pre = preTokenizerName(src, root.path("pre_tokenizer"));
+        // tokenizer_config.json only tells smollm from starcoder (the same split rules).
+        JsonNode tokConfig = configFile != null && Files.isRegularFile(configFile)
+                ? readJson(configFile) : MissingNode.getInstance();
+        String pre = BpePreTokenizerName.of(src, root, tokConfig);
         Vocabulary v = vocabulary(src, pieces, null, types);
         TokenizerBuilder b = TokenizerBuilder.bpe(v, merges, pre).source(src);
         if (configFile != null) {
@@ -264,46 +268,6 @@ public final class HfTokenizers {
                     + ") (ids are dense: at most twice the " + (maxIds - 1024) / 2 + " entries)");
         }
         return id.intValue();
-    }
-
-    /** Maps the HF pre-tokenizer to a llama.cpp pre-tokenizer name by its split regex. */
-    static String preTokenizerName(String src, JsonNode pre) {
-        List<String> regexes = new ArrayList<>();
-        boolean[] byteLevelRegex = {false};
-        collectSplits(pre, regexes, byteLevelRegex);
-        String llama3 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-        String qwen2 = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
-        if (regexes.equals(List.of(llama3))) {
-            return "llama-bpe";
-        }
-        if (regexes.equals(List.of(qwen2))) {
-            return "qwen2";
-        }
-        if (regexes.isEmpty() && byteLevelRegex[0]) {
-            return "gpt-2";
-        }
-        throw new TokenizerFormatException(src, "pre_tokenizer",
-                "unrecognized split rules " + regexes + " (supported from tokenizer.json: GPT-2, Llama 3, Qwen2)");
-    }
-
-    private static void collectSplits(JsonNode n, List<String> regexes, boolean[] byteLevelRegex) {
-        if (n == null || n.isMissingNode() || n.isNull()) {
-            return;
-        }
-        switch (n.path("type").asText("")) {
-            case "Sequence" -> {
-                for (JsonNode c : n.path("pretokenizers")) {
-                    collectSplits(c, regexes, byteLevelRegex);
-                }
-            }
-            case "Split" -> {
-                JsonNode p = n.path("pattern");
-                regexes.add(p.has("Regex") ? p.get("Regex").asText() : p.path("String").asText());
-            }
-            case "ByteLevel" -> byteLevelRegex[0] |= n.path("use_regex").asBoolean(true);
-            default -> {
-            }
-        }
     }
 
     private static void applyTokenizerConfig(TokenizerBuilder b, Vocabulary v, Path config) throws IOException {

@@ -4,17 +4,20 @@ package dev.offramp.loader.tokenizer;
 public final class TokenizerFormatException extends IllegalArgumentException {
     private final String source;
     private final String field;
+    private final String problem;
 
     public TokenizerFormatException(String source, String field, String problem) {
         super(source + ": " + field + ": " + problem);
         this.source = source;
         this.field = field;
+        this.problem = problem;
     }
 
     public TokenizerFormatException(String source, String field, String problem, Throwable cause) {
         super(source + ": " + field + ": " + problem, cause);
         this.source = source;
         this.field = field;
+        this.problem = problem;
     }
 
     public String source() {
@@ -23,5 +26,10 @@ public final class TokenizerFormatException extends IllegalArgumentException {
 
     public String field() {
         return field;
+    }
+
+    /** What is wrong, without the source and field. */
+    public String problem() {
+        return problem;
     }
 }

@@ -64,6 +64,7 @@ class TokenizerJsonFuzzTest {
         split.put("type", "Split");
         split.putObject("pattern").put("Regex",
                 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+        split.put("behavior", "Isolated").put("invert", false); // as Llama 3's tokenizer.json has them
         seq.addObject().put("type", "ByteLevel").put("use_regex", false);
         Tokenizer seed = HfTokenizers.fromTokenizerJson(json.writeValueAsBytes(root), "seed");
         assertThat(seed.encode("Hello world", false, false)).isNotEmpty();

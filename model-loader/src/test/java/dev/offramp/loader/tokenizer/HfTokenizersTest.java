@@ -99,6 +99,7 @@ class HfTokenizersTest {
         split.put("type", "Split");
         split.putObject("pattern").put("Regex",
                 "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+");
+        split.put("behavior", "Isolated").put("invert", false); // as Llama 3's tokenizer.json has them
         seq.addObject().put("type", "ByteLevel").put("use_regex", false);
         Path tj = tmp.resolve("tokenizer.json");
         json.writeValue(tj.toFile(), root);
@@ -115,6 +116,21 @@ class HfTokenizersTest {
         json.writeValue(tj.toFile(), root);
         assertThatThrownBy(() -> HfTokenizers.fromFile(tj)).isInstanceOf(TokenizerFormatException.class)
                 .hasMessageContaining("pre_tokenizer");
+
+        // SmolLM/StarCoder rules (Digits(individual) + ByteLevel): one token per digit, as llama.cpp's
+        // smollm/starcoder pre-tokenizers split them (this vocabulary has 3-digit tokens that gpt-2's
+        // rules would use); the runtime used to read these rules as plain gpt-2.
+        seq.removeAll();
+        seq.addObject().put("type", "Digits").put("individual_digits", true);
+        seq.addObject().put("type", "ByteLevel").put("add_prefix_space", false).put("use_regex", true);
+        json.writeValue(tj.toFile(), root);
+        Tokenizer digits = HfTokenizers.fromFile(tmp);
+        int[] perDigit = new int[5];
+        for (int i = 0; i < 5; i++) {
+            perDigit[i] = digits.encode(String.valueOf(i + 1), false, false)[0];
+        }
+        assertThat(digits.encode("12345", false, false)).containsExactly(perDigit);
+        assertThat(t.encode("12345", false, false)).hasSizeLessThan(5);
     }
 
     @Test

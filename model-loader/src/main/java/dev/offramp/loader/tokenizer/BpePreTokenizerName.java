@@ -1,8 +1,7 @@
-package dev.offramp.loader.convert;
+package dev.offramp.loader.tokenizer;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -28,13 +27,14 @@ import java.util.List;
  * neutral choice but its own split rules (punctuation runs, 3-digit groups), so a file labelled
  * with it would load without complaint and tokenize differently from the HF tokenizer, which is
  * the silent kind of wrong. llama.cpp's converter refuses unrecognised pre-tokenizers for the same
- * reason. The error names the rules found so the mapping can be extended.
+ * reason. The error names the rules found so the mapping can be extended. One mapping serves both
+ * readers of tokenizer.json: the runtime tokenizer ({@link HfTokenizers}) and {@code offramp convert}.
  *
  * <pre>{@code
- * String pre = BpePreTokenizerName.of(Path.of("tokenizer.json"), root, tokenizerConfig);  // "llama-bpe"
+ * String pre = BpePreTokenizerName.of("tokenizer.json", root, tokenizerConfig);  // "llama-bpe"
  * }</pre>
  */
-final class BpePreTokenizerName {
+public final class BpePreTokenizerName {
 
     /** Llama 3's split regex as tokenizer.json spells it, and as llama.cpp spells it (no inline flag). */
     private static final List<String> LLAMA3 = List.of(
@@ -49,21 +49,22 @@ final class BpePreTokenizerName {
     }
 
     /**
-     * @param file            tokenizer.json, for messages
+     * @param src             tokenizer.json's path, for messages
      * @param root            its parsed content
      * @param tokenizerConfig tokenizer_config.json's content, or a missing node
-     * @throws ConversionException when the rules match none of the supported sets
+     * @throws TokenizerFormatException naming the field ({@code normalizer} or {@code pre_tokenizer}) when
+     *                                  the rules match none of the supported sets
      */
-    static String of(Path file, JsonNode root, JsonNode tokenizerConfig) throws ConversionException {
+    public static String of(String src, JsonNode root, JsonNode tokenizerConfig) {
         JsonNode norm = root.path("normalizer");
         // NFC (Qwen2) changes nothing for the texts llama.cpp is tested on and llama.cpp ignores it too;
         // other normalizers (lower-casing, replacements) would change tokenization without a GGUF key for it.
         if (!norm.isMissingNode() && !norm.isNull() && !norm.path("type").asText("").equals("NFC")) {
-            throw new ConversionException(file, "field 'normalizer': a " + norm.path("type").asText("?")
+            throw new TokenizerFormatException(src, "normalizer", "a " + norm.path("type").asText("?")
                     + " normalizer cannot be expressed in GGUF byte-level BPE metadata (supported: none, NFC)");
         }
         List<String> steps = new ArrayList<>();
-        collect(file, root.path("pre_tokenizer"), steps);
+        collect(src, root.path("pre_tokenizer"), steps);
         String s = String.join(" + ", steps);
         for (String r : LLAMA3) {
             if (s.equals("Split(" + r + ") + ByteLevel(false)")) {
@@ -82,12 +83,12 @@ final class BpePreTokenizerName {
             // same split rules; llama.cpp's two names differ only in the decode-time space clean-up
             return tokenizerConfig.path("clean_up_tokenization_spaces").asBoolean(true) ? "starcoder" : "smollm";
         }
-        throw new ConversionException(file, "field 'pre_tokenizer': split rules [" + s + "] match no llama.cpp "
-                + "pre-tokenizer this converter knows (Llama 3 = llama-bpe, Qwen2 = qwen2, GPT-2 = gpt-2, "
-                + "SmolLM/StarCoder = smollm/starcoder); pass --tokenizer FILE.gguf with the same vocabulary instead");
+        throw new TokenizerFormatException(src, "pre_tokenizer", "split rules [" + s + "] match no llama.cpp "
+                + "pre-tokenizer known here (Llama 3 = llama-bpe, Qwen2 = qwen2, GPT-2 = gpt-2, "
+                + "SmolLM/StarCoder = smollm/starcoder); use a GGUF or tokenizer.model with the same vocabulary instead");
     }
 
-    private static void collect(Path file, JsonNode n, List<String> steps) throws ConversionException {
+    private static void collect(String src, JsonNode n, List<String> steps) {
         if (n.isMissingNode() || n.isNull()) {
             return;
         }
@@ -95,7 +96,7 @@ final class BpePreTokenizerName {
         switch (type) {
             case "Sequence" -> {
                 for (JsonNode c : n.path("pretokenizers")) {
-                    collect(file, c, steps);
+                    collect(src, c, steps);
                 }
             }
             case "Split" -> {
@@ -110,7 +111,7 @@ final class BpePreTokenizerName {
             case "ByteLevel" -> {
                 if (n.path("add_prefix_space").asBoolean(false)) {
                     // llama.cpp's gpt2 tokenizers never prefix a space: the result would differ silently
-                    throw new ConversionException(file, "field 'pre_tokenizer': ByteLevel with add_prefix_space=true "
+                    throw new TokenizerFormatException(src, "pre_tokenizer", "ByteLevel with add_prefix_space=true "
                             + "cannot be expressed in GGUF byte-level BPE metadata");
                 }
                 steps.add("ByteLevel(" + n.path("use_regex").asBoolean(true) + ")");
