@@ -10,7 +10,6 @@ import dev.offramp.kernels.cpu.VectorWidth;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -87,18 +86,6 @@ public class FloatMatmulBench {
     private Activations x;
     private Activations out;
 
-    /** Counts streamed weight bytes; JMH reports them per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Bytes {
-        public long weightBytes;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            weightBytes = 0;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setUp() {
         DType t = DType.valueOf(type);
@@ -157,7 +144,7 @@ public class FloatMatmulBench {
     }
 
     @Benchmark
-    public Activations matmul(Bytes b) {
+    public Activations matmul(WeightBytes b) {
         backend.matmul(weights[nextCopy()], x, n, out);
         b.weightBytes += matrixBytes;
         return out;
@@ -165,7 +152,7 @@ public class FloatMatmulBench {
 
     /** Peer: the same bytes read by one thread with plain vector loads and integer adds. */
     @Benchmark
-    public long readBandwidth(Bytes b) {
+    public long readBandwidth(WeightBytes b) {
         MemorySegment m = segments[nextCopy()];
         LongVector acc0 = LongVector.zero(LONGS);
         LongVector acc1 = acc0;

@@ -6,7 +6,6 @@ import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
 import jdk.incubator.vector.FloatVector;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -79,18 +78,6 @@ public class Fp8Int4MatmulBench {
     private float[] x;
     private float[] out;
 
-    /** Counts streamed weight bytes; JMH reports them per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Bytes {
-        public long weightBytes;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            weightBytes = 0;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setUp() {
         DType t = DType.valueOf(type);
@@ -148,7 +135,7 @@ public class Fp8Int4MatmulBench {
     }
 
     @Benchmark
-    public float[] matmul(Bytes b) {
+    public float[] matmul(WeightBytes b) {
         k.matmul(weights.next(), cols, x, cols, 1, out, rows, 0, rows);
         b.weightBytes += matrixBytes;
         return out;

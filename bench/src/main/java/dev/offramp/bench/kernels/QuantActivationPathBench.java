@@ -120,7 +120,7 @@ public class QuantActivationPathBench {
     }
 
     @Benchmark
-    public float[] matvec(QuantMatmulBench.Bytes counter) {
+    public float[] matvec(WeightBytes counter) {
         long base = matrixBytes * next;
         next = next + 1 == copies ? 0 : next + 1;
         MemorySegment w = pool;

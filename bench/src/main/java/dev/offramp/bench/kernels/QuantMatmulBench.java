@@ -7,7 +7,6 @@ import dev.offramp.kernels.cpu.matmul.QuantMatmulVectors;
 import jdk.incubator.vector.LongVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -79,18 +78,6 @@ public class QuantMatmulBench {
     private float[] x;
     private float[] out;
 
-    /** Counts streamed weight bytes; JMH reports them per second. */
-    @State(Scope.Thread)
-    @AuxCounters(AuxCounters.Type.OPERATIONS)
-    public static class Bytes {
-        public long weightBytes;
-
-        @Setup(Level.Iteration)
-        public void reset() {
-            weightBytes = 0;
-        }
-    }
-
     @Setup(Level.Trial)
     public void setUp() {
         DType t = DType.valueOf(type);
@@ -130,7 +117,7 @@ public class QuantMatmulBench {
     }
 
     @Benchmark
-    public float[] matmul(Bytes b) {
+    public float[] matmul(WeightBytes b) {
         k.matmul(weights.next(), cols, x, cols, n, out, rows, 0, rows);
         b.weightBytes += matrixBytes;
         return out;
@@ -138,7 +125,7 @@ public class QuantMatmulBench {
 
     /** Peer: the same bytes read with plain vector loads and integer adds (the read-bandwidth ceiling). */
     @Benchmark
-    public long readBandwidth(Bytes b) {
+    public long readBandwidth(WeightBytes b) {
         MemorySegment m = weights.next();
         LongVector acc0 = LongVector.zero(LONGS);
         LongVector acc1 = acc0;
