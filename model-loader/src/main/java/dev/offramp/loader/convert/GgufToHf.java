@@ -31,8 +31,9 @@ import java.util.stream.Stream;
  * back in rotate-half order for {@code llama}-arch files, quantized weights dequantized (to F32, or
  * the float type asked for). The folder is built under a temporary name next to the destination and
  * renamed into place, so a failure leaves nothing behind. A SentencePiece ({@code llama}) vocabulary is
- * written as {@code tokenizer.model} + {@code tokenizer_config.json}; other vocabularies are not written
- * yet (load the folder with {@code --tokenizer THE.gguf}).
+ * written as {@code tokenizer.model} + {@code tokenizer_config.json}, a byte-level BPE ({@code gpt2}) one
+ * as {@code tokenizer.json} + {@code tokenizer_config.json} ({@link TokenizerJsonWriter}); other
+ * vocabularies are not written (load the folder with {@code --tokenizer THE.gguf}).
  *
  * <pre>{@code
  * GgufToHf.convert(Path.of("model.gguf"), Path.of("model-hf"), ConvertOptions.defaults());
@@ -102,6 +103,10 @@ public final class GgufToHf {
                 extra.put("eos_token_id", eos);
             }
             String json = HfConfig.toJson(hfConfig, extra);
+            // built before anything is written, so a vocabulary that cannot be expressed fails fast; config.json
+            // keeps vocab_size = the embedding rows, which is how HF records rows beyond the tokenizer's tokens
+            TokenizerJsonWriter.Output bpe = TokenizerJsonWriter.canWrite(g.metadata())
+                    ? TokenizerJsonWriter.toJson(g.metadata()) : null;
             Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".");
             boolean done = false;
             try {
@@ -110,6 +115,9 @@ public final class GgufToHf {
                 if (SentencePieceWriter.canWrite(g.metadata())) {
                     Files.write(tmp.resolve("tokenizer.model"), SentencePieceWriter.toModel(g.metadata()));
                     Files.writeString(tmp.resolve("tokenizer_config.json"), tokenizerConfig(g));
+                } else if (bpe != null) {
+                    Files.writeString(tmp.resolve("tokenizer.json"), bpe.tokenizerJson());
+                    Files.writeString(tmp.resolve("tokenizer_config.json"), bpe.tokenizerConfigJson());
                 } else if (g.metadata().contains("tokenizer.ggml.model")) {
                     LOG.log(System.Logger.Level.WARNING, "{0}: a {1} vocabulary cannot be written as an HF tokenizer "
                             + "yet; load {2} with --tokenizer {0}", gguf,

@@ -128,7 +128,9 @@ class TokenizerJsonVocabTest {
         tinyGguf = Fixtures.model("random/tiny-llama3-vocab.gguf");
         hf = shared.resolve("hf");
         GgufToHf.convert(tinyGguf, hf, ConvertOptions.defaults());
-        assertThat(hf.resolve("tokenizer.json")).doesNotExist(); // a gpt2 vocabulary is not written back (yet)
+        // GgufToHf's own tokenizer.json (TokenizerJsonWriter) is kept aside and compared below
+        Files.move(hf.resolve("tokenizer.json"), shared.resolve("written-tokenizer.json"));
+        Files.move(hf.resolve("tokenizer_config.json"), shared.resolve("written-tokenizer_config.json"));
         writeLlama3Tokenizer(hf, true);
         converted = shared.resolve("converted.gguf");
         HfToGguf.convert(hf, converted, ConvertOptions.defaults());
@@ -201,6 +203,70 @@ class TokenizerJsonVocabTest {
             assertThat(a.contains("tokenizer.ggml.add_eos_token")).isFalse();
             assertThat(a.contains("tokenizer.ggml.unknown_token_id")).isFalse();
             assertThat(a.getString("tokenizer.chat_template")).isEqualTo(TEMPLATE);
+        }
+    }
+
+    /** "left right" for both merge forms. */
+    static List<String> mergeStrings(JsonNode merges) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode m : merges) {
+            out.add(m.isArray() ? m.get(0).asText() + " " + m.get(1).asText() : m.asText());
+        }
+        return out;
+    }
+
+    static List<String> addedTokens(JsonNode root) {
+        List<String> out = new ArrayList<>();
+        for (JsonNode t : root.path("added_tokens")) {
+            out.add(t.path("id").asInt() + " " + t.path("content").asText() + " " + t.path("special").asBoolean());
+        }
+        return out;
+    }
+
+    /** The vocabulary parts of two tokenizer.json files (+ their configs' special tokens) are equal. */
+    static void assertSameVocabulary(JsonNode ours, JsonNode cfgOurs, JsonNode ref, JsonNode cfgRef) {
+        assertThat(ours.path("model").path("vocab")).isEqualTo(ref.path("model").path("vocab"));
+        assertThat(ours.path("model").path("vocab").size()).isEqualTo(128000);
+        assertThat(mergeStrings(ours.path("model").path("merges"))).isEqualTo(mergeStrings(ref.path("model").path("merges")));
+        assertThat(addedTokens(ours)).hasSize(256).isEqualTo(addedTokens(ref));
+        for (String k : List.of("bos_token", "eos_token", "chat_template")) {
+            assertThat(cfgOurs.path(k)).as(k).isEqualTo(cfgRef.path(k));
+        }
+    }
+
+    @Test
+    void ggufToHfWritesTheLlama3TokenizerJsonAsAssembledFromTheLlama32Files() throws IOException {
+        // the tiny GGUF -> tokenizer.json (TokenizerJsonWriter) vs the one assembled from encoder.json/vocab.bpe
+        JsonNode ours = JSON.readTree(shared.resolve("written-tokenizer.json").toFile());
+        JsonNode ref = JSON.readTree(hf.resolve("tokenizer.json").toFile());
+        JsonNode cfgRef = JSON.readTree(hf.resolve("tokenizer_config.json").toFile());
+        JsonNode cfgOurs = JSON.readTree(shared.resolve("written-tokenizer_config.json").toFile());
+        assertThat(ours.path("model").path("vocab")).isEqualTo(ref.path("model").path("vocab"));
+        assertThat(mergeStrings(ours.path("model").path("merges"))).isEqualTo(mergeStrings(ref.path("model").path("merges")));
+        assertThat(addedTokens(ours)).hasSize(256).isEqualTo(addedTokens(ref));
+        for (String k : List.of("pre_tokenizer", "decoder", "normalizer")) {
+            assertThat(ours.path(k)).as(k).isEqualTo(ref.path(k));
+        }
+        for (String k : List.of("byte_fallback", "ignore_merges", "type")) {
+            assertThat(ours.path("model").path(k)).as(k).isEqualTo(ref.path("model").path(k));
+        }
+        JsonNode pp = ours.path("post_processor").path("processors");
+        assertThat(pp.get(0)).isEqualTo(ref.path("post_processor").path("processors").get(0));
+        assertThat(pp.get(1).path("single")).isEqualTo(ref.path("post_processor").path("processors").get(1).path("single"));
+        for (String k : List.of("bos_token", "eos_token", "clean_up_tokenization_spaces")) {
+            assertThat(cfgOurs.path(k)).as(k).isEqualTo(cfgRef.path(k));
+        }
+    }
+
+    @Test
+    void tokenizerJsonToGgufToTokenizerJsonKeepsVocabMergesAddedTokensAndSpecialIds() throws IOException {
+        try (GgufFile g = GgufFile.open(converted)) {
+            TokenizerJsonWriter.Output back = TokenizerJsonWriter.toJson(g.metadata());
+            JsonNode ours = JSON.readTree(back.tokenizerJson());
+            JsonNode cfgOurs = JSON.readTree(back.tokenizerConfigJson());
+            assertSameVocabulary(ours, cfgOurs, JSON.readTree(hf.resolve("tokenizer.json").toFile()),
+                    JSON.readTree(hf.resolve("tokenizer_config.json").toFile()));
+            assertThat(cfgOurs.path("add_bos_token").asBoolean(false)).isTrue();
         }
     }
 
