@@ -19,15 +19,16 @@ import java.util.Locale;
 import java.util.concurrent.Callable;
 
 /**
- * {@code offramp convert SRC DST [--type T] [--tokenizer F.gguf]}: an HF folder becomes a GGUF file, a GGUF
+ * {@code offramp convert SRC DST [--type T] [--tokenizer PATH]}: an HF folder becomes a GGUF file, a GGUF
  * file becomes an HF folder (the direction follows SRC). A thin shell over {@link HfToGguf} and {@link GgufToHf}.
  */
 @Command(name = "convert",
         mixinStandardHelpOptions = true,
         description = {"Convert between an HF folder (config.json + safetensors) and a GGUF file.",
                 "HF -> GGUF permutes q/k rows to llama.cpp's order (llama arch) and needs tokenizer metadata",
-                "(the folder's tokenizer.model or byte-level BPE tokenizer.json, or --tokenizer FILE.gguf);",
-                "GGUF -> HF writes config.json + model.safetensors."})
+                "(the folder's tokenizer.model or byte-level BPE tokenizer.json, or --tokenizer PATH);",
+                "GGUF -> HF writes config.json + model.safetensors and the vocabulary as tokenizer.model",
+                "(SentencePiece) or tokenizer.json (byte-level BPE), each with tokenizer_config.json."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Spec
@@ -44,7 +45,9 @@ final class ConvertCommand implements Callable<Integer> {
                     + "default: keep the source's float types")
     String type;
 
-    @Option(names = "--tokenizer", paramLabel = "FILE", description = "GGUF whose tokenizer metadata is copied (HF -> GGUF)")
+    @Option(names = "--tokenizer", paramLabel = "PATH", description = "HF -> GGUF: take the vocabulary from PATH instead "
+            + "of the model folder: a tokenizer.json (tokenizer_config.json beside it is read too), a tokenizer.model, "
+            + "a folder holding one, or a GGUF whose tokenizer metadata is copied")
     Path tokenizer;
 
     @Option(names = "--threads", defaultValue = "0", description = "worker threads (0 = one per core)")
@@ -64,6 +67,11 @@ final class ConvertCommand implements Callable<Integer> {
                 out.printf(Locale.ROOT, "%-32s %-16s %5s -> %s%n", p.name(), Arrays.toString(p.shape()), p.from(), p.to());
             }
         } else if (Files.isRegularFile(source)) {
+            if (tokenizer != null) {
+                // GGUF -> HF writes the GGUF's own vocabulary; silently ignoring the option would mislead
+                throw new IllegalArgumentException("--tokenizer applies to HF -> GGUF only; " + source
+                        + " is a file, so its own vocabulary is written");
+            }
             GgufToHf.convert(source, dest, o);
         } else {
             throw new java.nio.file.NoSuchFileException(source.toString(), null, "source model not found");

@@ -16,6 +16,10 @@ import java.io.StringWriter;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -113,6 +117,77 @@ class ConvertCommandTest {
         err.getBuffer().setLength(0);
         assertThat(run(err, "convert", q.toString(), tmp.resolve("z").toString(), "--type", "Q4_0")).isEqualTo(2);
         assertThat(tmp.toFile().list()).containsExactlyInAnyOrder("q.gguf", "bogus");
+    }
+
+    static Map<String, Object> tokenizerKeys(Path gguf) throws Exception {
+        try (GgufFile g = GgufFile.open(gguf)) {
+            Map<String, Object> m = new TreeMap<>();
+            g.metadata().entries().forEach((k, v) -> {
+                if (k.startsWith("tokenizer.")) {
+                    m.put(k, v);
+                }
+            });
+            return m;
+        }
+    }
+
+    /** HF folders without a tokenizer take one from --tokenizer: a tokenizer.json, a tokenizer.model, or a folder. */
+    @Test
+    void tokenizerOptionTakesATokenizerJsonTokenizerModelOrAFolder(@TempDir Path tmp) throws Exception {
+        StringWriter err = new StringWriter();
+        // tokenizer.json (+ tokenizer_config.json) as GGUF -> HF writes it for the Llama 3 vocabulary
+        Path tiny = Fixtures.model("random/tiny-llama3-vocab.gguf");
+        Path l3 = tmp.resolve("l3");
+        assertThat(run(err, "convert", tiny.toString(), l3.toString())).as(err.toString()).isZero();
+        Path bare = Files.createDirectory(tmp.resolve("bare"));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.copy(l3.resolve(f), bare.resolve(f));
+        }
+        Path out = tmp.resolve("out.gguf");
+        for (Path tok : List.of(l3.resolve("tokenizer.json"), l3)) {
+            assertThat(run(err, "convert", bare.toString(), out.toString(), "--tokenizer", tok.toString()))
+                    .as(err.toString()).isZero();
+            // bos/eos/add_bos come from the tokenizer_config.json beside the tokenizer.json, not from the model folder
+            assertThat(tokenizerKeys(out)).as(tok.toString()).isEqualTo(tokenizerKeys(tiny));
+            Files.delete(out);
+        }
+        // SentencePiece tokenizer.model for a folder of the same vocabulary (stories-ee12 was trained on it)
+        Path s = tmp.resolve("s");
+        Path stories = Fixtures.model("stories260K.gguf");
+        assertThat(run(err, "convert", stories.toString(), s.toString())).as(err.toString()).isZero();
+        for (Path tok : List.of(s.resolve("tokenizer.model"), s)) {
+            assertThat(run(err, "convert", Fixtures.model("trained/stories-ee12-hf").toString(), out.toString(),
+                    "--tokenizer", tok.toString())).as(err.toString()).isZero();
+            Map<String, Object> ours = tokenizerKeys(out);
+            Map<String, Object> ref = tokenizerKeys(stories);
+            for (String k : List.of("tokenizer.ggml.model", "tokenizer.ggml.tokens", "tokenizer.ggml.scores",
+                    "tokenizer.ggml.token_type", "tokenizer.ggml.bos_token_id", "tokenizer.ggml.eos_token_id")) {
+                assertThat(ours.get(k)).as(k).isEqualTo(ref.get(k));
+            }
+            Files.delete(out);
+        }
+        // bad PATHs: one line naming the path, exit 2, nothing written
+        Path empty = Files.createDirectory(tmp.resolve("empty"));
+        Path text = Files.writeString(tmp.resolve("notes.txt"), "not a tokenizer");
+        Path badJson = Files.createDirectory(tmp.resolve("badjson"));
+        Files.writeString(badJson.resolve("tokenizer.json"), "{\"model\": 3}");
+        Map<Path, String> bad = new LinkedHashMap<>();
+        bad.put(tmp.resolve("missing.json"), "no such file or folder");
+        bad.put(empty, "holds no tokenizer.json or tokenizer.model");
+        bad.put(text, "neither a GGUF");
+        bad.put(badJson, "field 'model'");
+        for (Map.Entry<Path, String> e : bad.entrySet()) {
+            err.getBuffer().setLength(0);
+            assertThat(run(err, "convert", bare.toString(), out.toString(), "--tokenizer", e.getKey().toString()))
+                    .as(err.toString()).isEqualTo(2);
+            assertThat(err.toString()).contains(e.getKey().toString()).contains(e.getValue());
+        }
+        // GGUF -> HF writes the GGUF's own vocabulary: --tokenizer there is a mistake, not silently ignored
+        err.getBuffer().setLength(0);
+        assertThat(run(err, "convert", tiny.toString(), tmp.resolve("x").toString(), "--tokenizer", l3.toString()))
+                .isEqualTo(2);
+        assertThat(err.toString()).contains("--tokenizer applies to HF -> GGUF only");
+        assertThat(tmp.toFile().list()).containsExactlyInAnyOrder("l3", "bare", "s", "empty", "notes.txt", "badjson");
     }
 
     @Test

@@ -28,9 +28,11 @@ import java.util.concurrent.Executors;
  * An HF folder (config.json, safetensors shards) to a GGUF llama.cpp loads: llama.cpp's metadata keys,
  * GGUF tensor names, and, for the {@code llama} architecture, q/k rows permuted from HF's rotate-half
  * order to llama.cpp's interleaved pairs (as llama.cpp's own converter does; Qwen2 keeps NeoX order).
- * 1-D tensors are stored as F32, like llama.cpp's converter. The tokenizer metadata is copied from a
- * GGUF given with {@link ConvertOptions#tokenizer()}, or built from a SentencePiece {@code tokenizer.model}
- * or a byte-level BPE {@code tokenizer.json} ({@link TokenizerJsonVocab}).
+ * 1-D tensors are stored as F32, like llama.cpp's converter. The tokenizer metadata comes from
+ * {@link ConvertOptions#tokenizer()} when given (a GGUF's keys are copied; a {@code tokenizer.json},
+ * {@code tokenizer.model} or a folder holding one is converted: HF folders often ship without one),
+ * else from the folder's SentencePiece {@code tokenizer.model} or byte-level BPE {@code tokenizer.json}
+ * ({@link TokenizerJsonVocab}).
  *
  * <pre>{@code
  * HfToGguf.convert(Path.of("stories260K-hf"), Path.of("out.gguf"),
@@ -44,8 +46,9 @@ public final class HfToGguf {
 
     /** Returns the tensors written with their types. */
     public static List<TensorPlan> convert(Path hfDir, Path dest, ConvertOptions o) throws IOException {
-        Map<String, GgufValue> tokenizer = tokenizerMetadata(hfDir, o.tokenizer());
-        try (HfModelSource src = HfModelSource.open(hfDir, o.tokenizer());
+        Path tokenizerFile = o.tokenizer() == null ? null : tokenizerFile(o.tokenizer());
+        Map<String, GgufValue> tokenizer = tokenizerMetadata(hfDir, tokenizerFile);
+        try (HfModelSource src = HfModelSource.open(hfDir, tokenizerFile);
              Arena arena = Arena.ofShared()) {
             ModelConfig c = src.config();
             String arch = switch (c.architecture()) {
@@ -145,8 +148,35 @@ public final class HfToGguf {
     }
 
     /**
-     * {@code tokenizer.*} keys: copied from a GGUF given as tokenizer, or built from a SentencePiece
-     * {@code tokenizer.model} (given, or in the folder), else from a byte-level BPE {@code tokenizer.json}.
+     * The file {@code --tokenizer PATH} names: PATH itself, or for a folder its {@code tokenizer.model},
+     * else its {@code tokenizer.json} (the order {@link #tokenizerMetadata} uses for the model folder).
+     *
+     * @throws ConversionException naming PATH when it is missing, unreadable or a folder without either file
+     */
+    static Path tokenizerFile(Path path) throws ConversionException {
+        Path file = path;
+        if (Files.isDirectory(path)) {
+            file = Files.isRegularFile(path.resolve("tokenizer.model")) ? path.resolve("tokenizer.model")
+                    : path.resolve("tokenizer.json");
+            if (!Files.isRegularFile(file)) {
+                throw new ConversionException(path, "--tokenizer: the folder holds no tokenizer.json or tokenizer.model");
+            }
+        } else if (!Files.exists(path)) {
+            throw new ConversionException(path, "--tokenizer: no such file or folder");
+        } else if (!Files.isRegularFile(path)) {
+            throw new ConversionException(path, "--tokenizer: not a regular file or folder");
+        }
+        if (!Files.isReadable(file)) {
+            throw new ConversionException(file, "--tokenizer: the file is not readable");
+        }
+        return file;
+    }
+
+    /**
+     * {@code tokenizer.*} keys: from the file given as tokenizer (a GGUF's keys are copied; a
+     * SentencePiece {@code .model} or a byte-level BPE {@code tokenizer.json} is converted, the JSON
+     * with the files beside it), else from the folder's {@code tokenizer.model}, else its
+     * {@code tokenizer.json}.
      */
     static Map<String, GgufValue> tokenizerMetadata(Path hfDir, Path tokenizer) throws IOException {
         if (tokenizer == null) {
@@ -157,19 +187,21 @@ public final class HfToGguf {
                 return TokenizerJsonVocab.read(hfDir);
             }
             throw new ConversionException(hfDir, "no tokenizer (no tokenizer.json or tokenizer.model): pass "
-                    + "--tokenizer FILE.gguf to copy the vocabulary from a GGUF");
+                    + "--tokenizer PATH (a tokenizer.json, tokenizer.model, a folder with one, or a GGUF to copy the vocabulary from)");
         }
-        if (!Files.isRegularFile(tokenizer)) {
-            throw new java.nio.file.NoSuchFileException(tokenizer.toString(), null, "tokenizer file not found");
-        }
+        tokenizer = tokenizerFile(tokenizer);
         byte[] magic = new byte[4];
         try (var in = Files.newInputStream(tokenizer)) {
             if (in.readNBytes(magic, 0, 4) != 4 || magic[0] != 'G' || magic[1] != 'G' || magic[2] != 'U' || magic[3] != 'F') {
-                if (tokenizer.getFileName().toString().endsWith(".model")) {
+                String name = tokenizer.getFileName().toString();
+                if (name.endsWith(".json")) {
+                    return TokenizerJsonVocab.readFile(tokenizer, hfDir);
+                }
+                if (name.endsWith(".model")) {
                     return SentencePieceVocab.read(tokenizer);
                 }
-                throw new ConversionException(tokenizer, "only a GGUF or a SentencePiece tokenizer.model can lend "
-                        + "its vocabulary to a converted GGUF (a tokenizer.json is read from the model folder itself)");
+                throw new ConversionException(tokenizer, "--tokenizer: neither a GGUF, a tokenizer.json nor a "
+                        + "SentencePiece .model file");
             }
         }
         Map<String, GgufValue> out = new LinkedHashMap<>();

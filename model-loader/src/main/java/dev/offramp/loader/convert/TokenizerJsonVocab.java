@@ -77,16 +77,18 @@ public final class TokenizerJsonVocab {
      * @throws ConversionException naming the file and field for anything that cannot be converted
      */
     public static Map<String, GgufValue> read(Path hfDir) throws IOException {
-        JsonNode config = optionalJson(hfDir.resolve("config.json"));
-        JsonNode rows = config.path("vocab_size");
-        if (rows.isMissingNode()) {
-            rows = config.path("text_config").path("vocab_size");
-        }
-        if (!rows.isMissingNode() && !(rows.canConvertToInt() && rows.isIntegralNumber() && rows.intValue() > 0)) {
-            throw new ConversionException(hfDir.resolve("config.json"), "field 'vocab_size': " + rows
-                    + " is not a positive integer");
-        }
-        return read(hfDir, rows.isMissingNode() ? 0 : rows.intValue());
+        return read(hfDir.resolve("tokenizer.json"), hfDir, hfDir, embeddingRows(hfDir));
+    }
+
+    /**
+     * A {@code tokenizer.json} kept apart from the model ({@code offramp convert --tokenizer}): the
+     * files beside it ({@code tokenizer_config.json}, {@code special_tokens_map.json}, chat templates)
+     * name the special tokens and templates, while {@code modelDir}'s {@code config.json} gives the
+     * embedding rows to pad to and fallback special ids, as in {@link #read(Path)}.
+     */
+    public static Map<String, GgufValue> readFile(Path tokenizerJson, Path modelDir) throws IOException {
+        Path side = tokenizerJson.toAbsolutePath().getParent();
+        return read(tokenizerJson, side, modelDir, embeddingRows(modelDir));
     }
 
     /**
@@ -94,7 +96,30 @@ public final class TokenizerJsonVocab {
      * {@code embeddingRows} (0 = no padding) and may not exceed it.
      */
     public static Map<String, GgufValue> read(Path hfDir, int embeddingRows) throws IOException {
-        Path file = hfDir.resolve("tokenizer.json");
+        return read(hfDir.resolve("tokenizer.json"), hfDir, hfDir, embeddingRows);
+    }
+
+    /** config.json's vocab_size (or text_config's), 0 when absent. */
+    private static int embeddingRows(Path modelDir) throws IOException {
+        JsonNode config = optionalJson(modelDir.resolve("config.json"));
+        JsonNode rows = config.path("vocab_size");
+        if (rows.isMissingNode()) {
+            rows = config.path("text_config").path("vocab_size");
+        }
+        if (!rows.isMissingNode() && !(rows.canConvertToInt() && rows.isIntegralNumber() && rows.intValue() > 0)) {
+            throw new ConversionException(modelDir.resolve("config.json"), "field 'vocab_size': " + rows
+                    + " is not a positive integer");
+        }
+        return rows.isMissingNode() ? 0 : rows.intValue();
+    }
+
+    /**
+     * @param file      the tokenizer.json
+     * @param sideDir   where tokenizer_config.json, special_tokens_map.json and chat templates are looked for
+     * @param modelDir  where config.json is looked for
+     */
+    private static Map<String, GgufValue> read(Path file, Path sideDir, Path modelDir, int embeddingRows)
+            throws IOException {
         JsonNode root = json(file);
         if (root == null || !root.isObject()) {
             throw new ConversionException(file, "not a JSON object");
@@ -112,7 +137,7 @@ public final class TokenizerJsonVocab {
             throw new ConversionException(file, "field 'model.byte_fallback': a SentencePiece-style BPE "
                     + "(byte fallback) is not byte-level BPE; convert from the tokenizer.model beside it instead");
         }
-        Path configFile = hfDir.resolve("tokenizer_config.json");
+        Path configFile = sideDir.resolve("tokenizer_config.json");
         JsonNode tokConfig = optionalJson(configFile);
         String pre;
         try {
@@ -196,8 +221,8 @@ public final class TokenizerJsonVocab {
         md.put("tokenizer.ggml.tokens", GgufValue.array(GgufArray.ofStrings(tokens)));
         md.put("tokenizer.ggml.token_type", GgufValue.array(GgufArray.ofInt32s(types)));
         md.put("tokenizer.ggml.merges", GgufValue.array(GgufArray.ofStrings(merges)));
-        JsonNode specialsMap = optionalJson(hfDir.resolve("special_tokens_map.json"));
-        JsonNode config = optionalJson(hfDir.resolve("config.json"));
+        JsonNode specialsMap = optionalJson(sideDir.resolve("special_tokens_map.json"));
+        JsonNode config = optionalJson(modelDir.resolve("config.json"));
         Map<String, String> texts = new HashMap<>();
         for (String kind : SPECIAL_KINDS) {
             String text = tokenText(tokConfig.get(kind + "_token"));
@@ -240,7 +265,7 @@ public final class TokenizerJsonVocab {
         if (addEos != null) {
             md.put("tokenizer.ggml.add_eos_token", GgufValue.bool(addEos));
         }
-        chatTemplates(hfDir, configFile, tokConfig, md);
+        chatTemplates(sideDir, configFile, tokConfig, md);
         return md;
     }
 
