@@ -1,5 +1,6 @@
 package dev.offramp.loader.convert;
 
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.offramp.core.tensor.Tensor;
@@ -196,6 +197,41 @@ class TokenizerJsonWriterTest {
         // GPT-2's <|endoftext|> is a control token only; nothing adds it
         JsonNode pp = JSON.readTree(tmp.resolve("tokenizer.json").toFile()).path("post_processor");
         assertThat(pp.path("type").asText()).isEqualTo("ByteLevel");
+    }
+
+    /**
+     * Hugging Face's own tokenizers library (the Rust implementation, through DJL) loads the written
+     * files and encodes llama.cpp's vectors to llama.cpp's ids; with special tokens on, Llama 3's
+     * post-processor adds BOS and GPT-2's adds nothing.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"llama-bpe", "gpt-2", "starcoder"})
+    void huggingFacesTokenizersLoadsTheWrittenFileAndEncodesAsLlamaCpp(String name, @TempDir Path tmp) throws IOException {
+        Path dir = hf;
+        if (!name.equals("llama-bpe")) {
+            try (GgufFile f = GgufFile.open(Fixtures.model("llama.cpp-vocab/ggml-vocab-" + name + ".gguf"))) {
+                TokenizerJsonWriter.write(f.metadata(), tmp);
+            }
+            dir = tmp;
+        }
+        List<String> failures = new ArrayList<>();
+        List<Case> cases = vectors(Fixtures.model("llama.cpp-vocab/ggml-vocab-" + name + ".gguf.inp"));
+        try (HuggingFaceTokenizer tok = HuggingFaceTokenizer.newInstance(dir.resolve("tokenizer.json"),
+                Map.of("addSpecialTokens", "false"))) {
+            for (Case c : cases) {
+                long[] got = tok.encode(c.text(), false, false).getIds();
+                if (!Arrays.equals(got, Arrays.stream(c.ids()).asLongStream().toArray())) {
+                    failures.add("'" + c.text() + "': expected " + Arrays.toString(c.ids()) + " got " + Arrays.toString(got));
+                }
+            }
+            long[] hello = tok.encode("Hello world", true, false).getIds();
+            if (name.equals("llama-bpe")) {
+                assertThat(hello).containsExactly(128000, 9906, 1917);
+            } else {
+                assertThat(hello).hasSize(2);
+            }
+        }
+        assertThat(failures).as("HF tokenizers on %d %s vectors", cases.size(), name).isEmpty();
     }
 
     @ParameterizedTest
