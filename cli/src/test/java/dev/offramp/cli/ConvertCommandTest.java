@@ -197,6 +197,9 @@ class ConvertCommandTest {
         StringWriter err = new StringWriter();
         assertThat(run(err, "convert", gguf.toString(), hf.toString())).as(err.toString()).isZero();
         assertThat(hf.resolve("tokenizer.model")).exists();
+        // an ordinary folder, not the owner-only temp directory it was built in
+        assertThat(Files.getPosixFilePermissions(hf)).contains(java.nio.file.attribute.PosixFilePermission.OTHERS_READ,
+                java.nio.file.attribute.PosixFilePermission.OTHERS_EXECUTE);
         assertThat(Files.readString(hf.resolve("tokenizer_config.json"))).contains("LlamaTokenizer").contains("<s>");
         String text = PerplexityCommand.readText(Fixtures.model("trained/stories-ee12-valid.txt")).substring(0, 4000);
         try (var a = dev.offramp.core.Models.load(gguf); var b = dev.offramp.core.Models.load(hf)) {

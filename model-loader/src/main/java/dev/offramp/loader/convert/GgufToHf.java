@@ -110,6 +110,10 @@ public final class GgufToHf {
             Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".");
             boolean done = false;
             try {
+                // a temp directory is created owner-only (rwx------); the folder it becomes is an ordinary one
+                if (Files.getFileStore(tmp).supportsFileAttributeView(java.nio.file.attribute.PosixFileAttributeView.class)) {
+                    Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
+                }
                 Files.writeString(tmp.resolve("config.json"), json);
                 SafetensorsWriter.write(tmp.resolve("model.safetensors"), Map.of("format", "pt"), out);
                 if (SentencePieceWriter.canWrite(g.metadata())) {

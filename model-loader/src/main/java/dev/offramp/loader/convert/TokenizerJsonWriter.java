@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.offramp.core.tokenizer.TokenType;
 import dev.offramp.core.tokenizer.Tokenizer;
 import dev.offramp.loader.gguf.GgufMetadata;
+import dev.offramp.loader.gguf.GgufMetadataException;
 import dev.offramp.loader.tokenizer.BpePreTokenizerName;
 import dev.offramp.loader.tokenizer.GgufTokenizers;
 import dev.offramp.loader.tokenizer.TokenizerFormatException;
@@ -45,7 +46,9 @@ import java.util.TreeMap;
  * converted folder keeps) being larger than the tokenizer, and {@link TokenizerJsonVocab} pads back
  * to exactly those tokens, so a round trip keeps the arrays equal; as added tokens they would be junk
  * that HF matches in text. An UNUSED token elsewhere stays in {@code model.vocab} (unreachable by
- * merges, as in llama.cpp), because dropping it would leave a hole in the ids.
+ * merges, as in llama.cpp), because dropping it would leave a hole in the ids; HF then decodes it as
+ * its text where llama.cpp renders nothing, and reading the folder back makes it NORMAL. Types that
+ * have no tokenizer.json form (undefined, byte, unknown codes) are refused.
  *
  * <pre>{@code
  * TokenizerJsonWriter.write(gguf.metadata(), Path.of("model-hf"));   // tokenizer.json + tokenizer_config.json
@@ -79,6 +82,18 @@ public final class TokenizerJsonWriter {
      * @throws ConversionException naming the GGUF and the {@code tokenizer.*} field that cannot be expressed
      */
     public static Output toJson(GgufMetadata md) throws ConversionException {
+        try {
+            return build(md);
+        } catch (GgufMetadataException e) {
+            // a key of the wrong type: the same one-line "file: field" report as every other refusal
+            String m = e.getMessage();
+            int at = m.indexOf("': ");
+            throw new ConversionException(Path.of(md.file()), "field '" + e.key() + "': "
+                    + (at >= 0 ? m.substring(at + 3) : m));
+        }
+    }
+
+    private static Output build(GgufMetadata md) throws ConversionException {
         Path file = Path.of(md.file());
         if (!canWrite(md)) {
             throw new ConversionException(file, "field 'tokenizer.ggml.model': '" + md.getString("tokenizer.ggml.model", null)
@@ -90,6 +105,15 @@ public final class TokenizerJsonWriter {
         if (types != null && types.length != tokens.length) {
             throw new ConversionException(file, "field 'tokenizer.ggml.token_type': " + types.length + " types for "
                     + tokens.length + " tokens");
+        }
+        for (int i = 0; types != null && i < types.length; i++) {
+            TokenType t = TokenType.fromCode(types[i]);
+            if (t == TokenType.UNDEFINED || t == TokenType.BYTE || t.code() != types[i]) {
+                // byte-level BPE has no byte tokens, and tokenizer.json has no way to say "undefined"
+                throw new ConversionException(file, "field 'tokenizer.ggml.token_type[" + i + "]': type " + types[i]
+                        + " of '" + tokens[i] + "' has no tokenizer.json form in a byte-level BPE vocabulary "
+                        + "(normal 1, unknown 2, control 3, user-defined 4, unused 5)");
+            }
         }
         int n = tokens.length;
         while (n > 0 && type(types, n - 1) == TokenType.UNUSED && tokens[n - 1].equals("[PAD" + (n - 1) + "]")) {

@@ -253,6 +253,9 @@ class TokenizerJsonWriterTest {
             w.put("tokenizer.ggml.model", GgufValue.string("gpt2"));
             w.put("tokenizer.ggml.pre", GgufValue.string("no-such-pre"));
             w.put("tokenizer.ggml.merges", GgufValue.array(GgufArray.ofStrings("\u2581 t")));
+            int[] normal = new int[src.metadata().getStringArray("tokenizer.ggml.tokens").length];
+            Arrays.fill(normal, 1); // SentencePiece byte tokens would be refused first
+            w.put("tokenizer.ggml.token_type", GgufValue.array(GgufArray.ofInt32s(normal)));
             w.write(bad);
         }
         Path dest = tmp.resolve("out");
@@ -352,5 +355,9 @@ class TokenizerJsonWriterTest {
         refused(m -> m.put("tokenizer.ggml.tokens", GgufValue.array(GgufArray.ofStrings("a", "b", "c", "ab", "abc",
                 "<|endoftext|>", "a", "[PAD7]", "[PAD8]"))), "tokenizer.ggml.tokens", "ids 0 and 6");
         refused(m -> m.put("tokenizer.ggml.model", GgufValue.string("llama")), "tokenizer.ggml.model", "'llama'");
+        refused(m -> m.put("tokenizer.ggml.token_type", GgufValue.array(GgufArray.ofInt32s(1, 1, 6, 1, 1, 3, 4, 5, 5))),
+                "tokenizer.ggml.token_type[2]", "type 6");
+        refused(m -> m.put("tokenizer.ggml.pre", GgufValue.uint32(2)), "tokenizer.ggml.pre", "expected STRING");
+        refused(m -> m.put("tokenizer.ggml.bos_token_id", GgufValue.string("5")), "tokenizer.ggml.bos_token_id");
     }
 }
