@@ -25,10 +25,12 @@ import java.util.concurrent.Callable;
 @Command(name = "convert",
         mixinStandardHelpOptions = true,
         description = {"Convert between an HF folder (config.json + safetensors) and a GGUF file.",
-                "HF -> GGUF permutes q/k rows to llama.cpp's order (llama arch) and needs tokenizer metadata",
-                "(the folder's tokenizer.model or byte-level BPE tokenizer.json, or --tokenizer PATH);",
-                "GGUF -> HF writes config.json + model.safetensors and the vocabulary as tokenizer.model",
-                "(SentencePiece) or tokenizer.json (byte-level BPE), each with tokenizer_config.json."})
+                "HF -> GGUF permutes q/k rows to llama.cpp's order (llama arch) and takes",
+                "the vocabulary from the folder's tokenizer.model or byte-level BPE",
+                "tokenizer.json, or from --tokenizer PATH.",
+                "GGUF -> HF writes config.json, model.safetensors and the vocabulary:",
+                "tokenizer.model (SentencePiece) or tokenizer.json (byte-level BPE),",
+                "each with a tokenizer_config.json."})
 final class ConvertCommand implements Callable<Integer> {
 
     @Spec
