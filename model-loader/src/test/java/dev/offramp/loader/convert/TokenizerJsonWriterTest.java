@@ -161,6 +161,18 @@ class TokenizerJsonWriterTest {
         }
     }
 
+    @Test
+    void theHfFolderGeneratesWhatTheGgufGenerates() throws IOException {
+        // the folder's weights and tokenizer.json against the original file, through the whole runtime
+        var opts = dev.offramp.core.generate.GenerateOptions.greedy(16);
+        try (var a = dev.offramp.core.Models.load(tiny); var b = dev.offramp.core.Models.load(hf)) {
+            var x = a.generate("Once upon a time, 3333 <|eot_id|>", opts, null);
+            var y = b.generate("Once upon a time, 3333 <|eot_id|>", opts, null);
+            assertThat(y.tokens()).isNotEmpty().isEqualTo(x.tokens());
+            assertThat(y.text()).isEqualTo(x.text());
+        }
+    }
+
     static Map<String, GgufValue> tokenizerKeys(GgufMetadata md) {
         Map<String, GgufValue> m = new TreeMap<>();
         md.entries().forEach((k, v) -> {
