@@ -1,0 +1,52 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+
+/**
+ * A Q4_K matrix's per-sub-block scales and mins, unpacked once when the weight is prepared: for every
+ * row and every 64 values (one 32-byte group of nibbles, two sub-blocks), four floats
+ * {@code d*sc1, dmin*m1, d*sc2, dmin*m2}, rounded exactly as {@link QuantKScales#unpack} rounds them.
+ *
+ * <p>Why: unpacking the 6-bit scales, converting the two f16 super-block factors and multiplying
+ * them out costs a one-token matmul about as much as the dot product itself (~70 scalar
+ * instructions per 256 weights beside ~100 vector ones); a stand-alone probe (256x2048, in cache,
+ * one thread) ran the register-unpacking loop at ~11.8 G weights/s and the same loop reading this
+ * table at ~21. The price is memory and bandwidth: 64 bytes per 256 weights beside Q4_K's 144
+ * (the quants stay where they are, in the mapped file).
+ */
+final class Q4_KScaleTable {
+    /** Bytes per 256 weights: 4 pairs x 4 floats. */
+    static final int BYTES_PER_SUPER_BLOCK = 64;
+
+    private Q4_KScaleTable() {
+    }
+
+    /** The table of {@code rows} rows of {@code cols} (a multiple of 256) Q4_K weights in {@code w}. */
+    static MemorySegment build(MemorySegment w, long rows, int cols) {
+        long blocks = cols / 256;
+        long bytes = rows * blocks * BYTES_PER_SUPER_BLOCK;
+        if (rows * blocks * 144 > w.byteSize()) {
+            throw new IllegalArgumentException("Q4_K weight of " + rows + " x " + cols + " needs "
+                    + rows * blocks * 144 + " bytes, the segment has " + w.byteSize());
+        }
+        // Arena.ofAuto: the table lives as long as the kernel that reads it, like the weight itself.
+        MemorySegment t = Arena.ofAuto().allocate(Math.max(bytes, 1), 64);
+        long o = 0;
+        for (long blk = 0, end = rows * blocks * 144; blk < end; blk += 144) {
+            float d = QuantMatmulScalar.half(w, blk);
+            float dmin = QuantMatmulScalar.half(w, blk + 2);
+            long sc = QuantKScales.scales(w, blk + 4);
+            long mn = QuantKScales.mins(w, blk + 4);
+            for (int j = 0; j < 8; j++) {
+                // pair j/2 holds (scale, min) of its first sub-block, then of its second
+                long at = o + 16L * (j >>> 1) + 8L * (j & 1);
+                t.set(ValueLayout.JAVA_FLOAT, at, d * (int) ((sc >>> (8 * j)) & 0xFF));
+                t.set(ValueLayout.JAVA_FLOAT, at + 4, dmin * (int) ((mn >>> (8 * j)) & 0xFF));
+            }
+            o += BYTES_PER_SUPER_BLOCK;
+        }
+        return t;
+    }
+}
