@@ -11,19 +11,16 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteOrder;
 
 /**
- * Vector FP8 E4M3FN matmul over {@link DType#F8_E4M3_G128} rows. Bytes are widened as in
- * {@link F8_E4M3MatmulVector} (sign and magnitude bits moved into float position, times 2^120, exact);
- * each group of 128 accumulates into two vectors, which are summed and folded into the row total with
- * one vector FMA by the group's scale, so lanes are reduced once per row, not per group. The order of
- * operations depends only on the row, never on the batch.
+ * Vector FP8 E4M3FN matmul over {@link DType#F8_E4M3_G128} rows. Bytes are sign-extended to int lanes
+ * and widened exactly by {@link MinifloatWiden#e4m3} (integer exponent rebias plus one FMA and an int
+ * min for the exponent-0 codes: no float subnormal is ever formed, so subnormal codes cost no x86
+ * assists); each group of 128 accumulates into two vectors, which are summed and folded into the row
+ * total with one vector FMA by the group's scale, so lanes are reduced once per row, not per group.
+ * The order of operations depends only on the row, never on the batch.
  *
- * <p>Subnormal codes (exponent 0, mantissa not 0) reach the multiply as float subnormals, which x86
- * serves with microcode assists. An exact denormal-free decode (exponent {@code 128 + e} by OR, the
- * exponent-0 lanes fixed by a compare and a masked FMA, the sign put back last) was measured
- * (2026-11-23, docs/benchmarks.md): 7 vector ops instead of 5, 1.15x faster on random bytes (1 code
- * in 16 subnormal) but 0.83x on codes encoded from Gaussian weights the way FP8 checkpoints are,
- * where subnormals are rare and zeros (exponent 0, mantissa 0) decode to 0 with no assist. Real
- * weights are the second kind, so this decode stays.
+ * <p>The 512-bit path is a small static method of its own whose inner loop runs {@code j != 128}:
+ * with {@code j < 128} C2 unrolls the group loop, and the unrolled loop streamed about half as fast
+ * from DRAM in a one-thread probe (see docs/benchmarks.md, "FP8 and F16 decode without subnormals").
  */
 public final class F8_E4M3G128MatmulVector implements MatmulKernel {
 
@@ -53,6 +50,10 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
         F8_E4M3MatmulScalar.check(w, rb, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
         float[] tmp = lanes.get();
         int groups = cols / GROUP;
+        if (n == 1 && qs.floats().length() == 16) {
+            rows512(w, rb, groups, x, out, rowStart, rowEnd, tmp);
+            return;
+        }
         for (int r = rowStart; r < rowEnd; r++) {
             long base = r * rb;
             for (int t = 0; t < n; t++) {
@@ -63,9 +64,12 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
 
     private float rowDot(MemorySegment w, long base, int groups, float[] x, int xo, float[] tmp) {
         VectorSpecies<Float> fs = qs.floats();
+        int l = fs.length();
+        if (l == 16) {
+            return rowDot512(w, base, groups, x, xo, tmp);
+        }
         VectorSpecies<Byte> bs = qs.bytes();
         VectorSpecies<Integer> is = ints.species();
-        int l = fs.length();
         int parts = bs.length() / l;
         int step = bs.length();
         long data = base + 4L * groups;
@@ -78,12 +82,7 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
             for (int j = 0; j < GROUP; j += step) {
                 ByteVector b = ByteVector.fromMemorySegment(bs, w, data + g0 + j, ByteOrder.LITTLE_ENDIAN);
                 for (int p = 0; p < parts; p++) {
-                    IntVector iv = (IntVector) b.convertShape(VectorOperators.B2I, is, p);
-                    // B2I sign-extends, so bit 11 of the lane is a copy of the byte's sign: after one
-                    // shift by 20 it lands in bit 31, the magnitude in bits 26..20, and one mask clears
-                    // the sign copies left in bits 30..27 (same bits as and/shift/and/or, two ops fewer).
-                    IntVector bits = iv.lanewise(VectorOperators.LSHL, 20).and(0x87F00000);
-                    FloatVector v = bits.reinterpretAsFloats().mul(F8_E4M3MatmulScalar.TWO_POW_120);
+                    FloatVector v = MinifloatWiden.e4m3((IntVector) b.convertShape(VectorOperators.B2I, is, p));
                     FloatVector xv = FloatVector.fromArray(fs, x, xo + g0 + j + p * l);
                     if ((chunk++ & 1) == 0) {
                         a0 = v.fma(xv, a0);
@@ -96,6 +95,65 @@ public final class F8_E4M3G128MatmulVector implements MatmulKernel {
         }
         total.intoArray(tmp, 0);
         return QuantDot.sumLanes(tmp, l);
+    }
+
+    /**
+     * {@link #rowDot} at 512 bits: the same values, accumulators (chunk c of a group into {@code a(c % 2)})
+     * and order. The inner bound is tested with {@code !=} on purpose: C2 then keeps the group loop as
+     * written instead of unrolling it, which streamed ~1.7x faster from DRAM (probe, 5632x2048 over 140
+     * MB: 15-19 GB/s against 9-10 for the unrolled shape; the same effect held for the fast decode alone).
+     */
+    private static float rowDot512(MemorySegment w, long base, int groups, float[] x, int xo, float[] tmp) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        long data = base + 4L * groups;
+        FloatVector total = FloatVector.zero(fs);
+        for (int k = 0; k < groups; k++) {
+            FloatVector a0 = FloatVector.zero(fs);
+            FloatVector a1 = a0;
+            long g = data + (long) GROUP * k;
+            int xg = xo + GROUP * k;
+            for (int j = 0; j != GROUP; j += 32) {
+                a0 = MinifloatWiden.e4m3(signedBytes(w, g + j)).fma(FloatVector.fromArray(fs, x, xg + j), a0);
+                a1 = MinifloatWiden.e4m3(signedBytes(w, g + j + 16)).fma(FloatVector.fromArray(fs, x, xg + j + 16), a1);
+            }
+            total = a0.add(a1).fma(FloatVector.broadcast(fs, w.get(F8_E4M3MatmulScalar.F32, base + 4L * k)), total);
+        }
+        total.intoArray(tmp, 0);
+        return QuantDot.sumLanes(tmp, 16);
+    }
+
+    /**
+     * One token, rows {@code [rowStart, rowEnd)}, 512 bits: exactly {@link #rowDot512} per row, with
+     * the row loop in the same small method. Compiled on its own, this nest streamed at Q8_0's rate;
+     * {@code rowDot512} inlined into {@link #matmul}'s row loop ran at about 0.6x of it (JMH, same run).
+     */
+    private static void rows512(MemorySegment w, long rb, int groups, float[] x, float[] out, int rowStart,
+                                int rowEnd, float[] tmp) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        for (int r = rowStart; r < rowEnd; r++) {
+            long base = r * rb;
+            long data = base + 4L * groups;
+            FloatVector total = FloatVector.zero(fs);
+            for (int k = 0; k < groups; k++) {
+                FloatVector a0 = FloatVector.zero(fs);
+                FloatVector a1 = a0;
+                long g = data + (long) GROUP * k;
+                int xg = GROUP * k;
+                for (int j = 0; j != GROUP; j += 32) {
+                    a0 = MinifloatWiden.e4m3(signedBytes(w, g + j)).fma(FloatVector.fromArray(fs, x, xg + j), a0);
+                    a1 = MinifloatWiden.e4m3(signedBytes(w, g + j + 16)).fma(FloatVector.fromArray(fs, x, xg + j + 16), a1);
+                }
+                total = a0.add(a1).fma(FloatVector.broadcast(fs, w.get(F8_E4M3MatmulScalar.F32, base + 4L * k)), total);
+            }
+            total.intoArray(tmp, 0);
+            out[r] = QuantDot.sumLanes(tmp, 16);
+        }
+    }
+
+    /** The 16 bytes at {@code at}, sign-extended to the 16 int lanes of a 512-bit vector (one {@code vpmovsxbd}). */
+    static IntVector signedBytes(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, ByteOrder.LITTLE_ENDIAN)
+                .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
     }
 
     @Override
