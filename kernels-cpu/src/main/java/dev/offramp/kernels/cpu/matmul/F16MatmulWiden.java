@@ -123,6 +123,10 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
         float[] hs = sumScratch.get();
         if (finite && n == 1) {
             long rowBytes = 2L * cols;
+            if (species().length() == 16) {
+                rowsFinite512(w, cols, x, out, rowStart, rowEnd, hs);
+                return;
+            }
             for (int r = rowStart; r < rowEnd; r++) {
                 out[r] = dotFinite(w, r * rowBytes, cols, x, 0, hs);
             }
@@ -192,9 +196,11 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
 
     /**
      * {@link #dot1} of a row read straight from {@code w}: the same accumulators, blocks, lane tree and
-     * scalar tail, with each half widened in registers as {@code bits(mag << 13) * 2^112 | sign}, exact
-     * for zeros, subnormals and normals (never called for weights holding infinities or NaNs). A final
-     * odd vector block is widened through {@code hs} so that no second short shape enters the loop.
+     * scalar tail, with each half widened in registers by {@link MinifloatWiden#f16}, exact for zeros,
+     * subnormals and normals with no float subnormal formed (the former {@code bits(mag << 13) * 2^112}
+     * multiplied subnormal operands, which x86 serves with assists); never called for weights holding
+     * infinities or NaNs. A final odd vector block is widened through {@code hs} so that no second short
+     * shape enters the loop.
      */
     private float dotFinite(MemorySegment w, long base, int cols, float[] x, int xo, float[] hs) {
         VectorSpecies<Float> s = species();
@@ -208,10 +214,8 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             ShortVector h = ShortVector.fromMemorySegment(hsp, w, base + 2L * c, LE);
             IntVector i0 = (IntVector) h.convertShape(VectorOperators.S2I, is, 0);
             IntVector i1 = (IntVector) h.convertShape(VectorOperators.S2I, is, 1);
-            FloatVector w0 = i0.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
-                    .mul(0x1p112f).reinterpretAsInts().or(i0.and(0x80000000)).reinterpretAsFloats();
-            FloatVector w1 = i1.and(0x7FFF).lanewise(VectorOperators.LSHL, 13).reinterpretAsFloats()
-                    .mul(0x1p112f).reinterpretAsInts().or(i1.and(0x80000000)).reinterpretAsFloats();
+            FloatVector w0 = MinifloatWiden.f16(i0);
+            FloatVector w1 = MinifloatWiden.f16(i1);
             a0 = w0.fma(FloatVector.fromArray(s, x, xo + c), a0);
             a1 = w1.fma(FloatVector.fromArray(s, x, xo + c + l), a1);
         }
@@ -227,6 +231,47 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[xo + c], sum);
         }
         return sum;
+    }
+
+    /**
+     * {@link #dotFinite} at 512 bits for rows {@code [rowStart, rowEnd)} of one token: per row the same
+     * values, accumulators (block pair {@code c, c + 16} into a0, a1; a last odd block into a0), lane tree
+     * and scalar tail as {@link #dot1}, so decode equals prefill bit for bit. Each 16 halves are one
+     * 256-bit load sign-extended to int lanes ({@code vpmovsxwd}) and {@link MinifloatWiden#f16}. The row
+     * loop lives in this small static method and the pair loop is bounded with {@code !=}: the same
+     * shape that made the FP8 kernel stream at Q8_0's rate (C2 keeps the loop as written instead of
+     * unrolling it; see docs/benchmarks.md).
+     */
+    private static void rowsFinite512(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
+                                      float[] hs) {
+        VectorSpecies<Float> s = FloatVector.SPECIES_512;
+        int pairs = cols & ~31;
+        long rowBytes = 2L * cols;
+        for (int r = rowStart; r < rowEnd; r++) {
+            long base = r * rowBytes;
+            FloatVector a0 = FloatVector.zero(s);
+            FloatVector a1 = FloatVector.zero(s);
+            int c = 0;
+            for (; c != pairs; c += 32) {
+                a0 = MinifloatWiden.f16(halves(w, base + 2L * c)).fma(FloatVector.fromArray(s, x, c), a0);
+                a1 = MinifloatWiden.f16(halves(w, base + 2L * c + 32)).fma(FloatVector.fromArray(s, x, c + 16), a1);
+            }
+            if (c + 16 <= cols) {
+                a0 = MinifloatWiden.f16(halves(w, base + 2L * c)).fma(FloatVector.fromArray(s, x, c), a0);
+                c += 16;
+            }
+            float sum = Lanes.sum(a0.add(a1), hs);
+            for (; c < cols; c++) {
+                sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[c], sum);
+            }
+            out[r] = sum;
+        }
+    }
+
+    /** The 16 halves at {@code at}, sign-extended to the 16 int lanes of a 512-bit vector (one {@code vpmovsxwd}). */
+    private static IntVector halves(MemorySegment w, long at) {
+        return (IntVector) ShortVector.fromMemorySegment(ShortVector.SPECIES_256, w, at, LE)
+                .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
     }
 
     private void dot4(float[] w, int cols, float[] x, int xo, int xs,
