@@ -6,6 +6,7 @@ import dev.offramp.kernels.cpu.matmul.F16MatmulWiden;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.Q4_KMatmulVector;
+import dev.offramp.kernels.cpu.matmul.Q6_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
 import dev.offramp.kernels.cpu.ops.CpuOps;
 import dev.offramp.kernels.cpu.ops.VectorOps;
@@ -45,9 +46,12 @@ final class VectorKernelSet implements KernelSet {
         if (type == DType.F16 && bits >= 128 && bits <= 512 && F16MatmulWiden.allFinite(tensor.data())) {
             return F16MatmulWiden.of(species, true);
         }
-        // Q4_K: the scales and mins unpacked once into a side table, read by the one-token path.
+        // Q4_K / Q6_K: the scales unpacked once into a side table, read by the one-token path.
         if (type == DType.Q4_K && bits == 512 && tensor.cols() <= Integer.MAX_VALUE) {
             return Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), (int) tensor.cols());
+        }
+        if (type == DType.Q6_K && bits == 512 && tensor.cols() <= Integer.MAX_VALUE) {
+            return Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), (int) tensor.cols());
         }
         return VectorMatmulKernels.forType(type, species)
                 .or(() -> MatmulKernels.scalar(type))

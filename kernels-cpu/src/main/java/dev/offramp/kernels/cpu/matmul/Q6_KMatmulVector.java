@@ -18,10 +18,36 @@ import java.nio.ByteOrder;
  */
 public final class Q6_KMatmulVector extends QuantMatmulVector {
     private final boolean fused;
+    /** The weight {@link #table} belongs to, or null: a kernel made for one tensor. */
+    private final MemorySegment source;
+    private final MemorySegment table;
 
     public Q6_KMatmulVector(VectorSpecies<Float> species) {
+        this(species, null, null);
+    }
+
+    private Q6_KMatmulVector(VectorSpecies<Float> species, MemorySegment source, MemorySegment table) {
         super(DType.Q6_K, species, new Q6_KMatmulScalar());
         this.fused = qs.floats().length() == 16 && qs.bytes().length() == 16;
+        this.source = source;
+        this.table = table;
+    }
+
+    /**
+     * A kernel for the one weight {@code w} ({@code rows} x {@code cols}): on 512-bit vectors its
+     * one-token path reads the sub-block factors from a {@link Q6_KScaleTable} built here (same
+     * values, same order: results equal the plain kernel's bit for bit). Called with another segment,
+     * it behaves as the plain kernel.
+     *
+     * <pre>{@code
+     * MatmulKernel k = Q6_KMatmulVector.forWeight(FloatVector.SPECIES_512, tensor.data(), tensor.rows(), (int) tensor.cols());
+     * }</pre>
+     */
+    public static Q6_KMatmulVector forWeight(VectorSpecies<Float> species, MemorySegment w, long rows, int cols) {
+        if (species.length() != 16 || cols % 256 != 0 || rows < 1) {
+            return new Q6_KMatmulVector(species);
+        }
+        return new Q6_KMatmulVector(species, w, Q6_KScaleTable.build(w, rows, cols));
     }
 
     /**
@@ -36,7 +62,47 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
         if (!fused) {
             return super.rowDot(w, base, cols, x, xo, s);
         }
+        if (w == source) {
+            long row = base / (210L * (cols >>> 8));
+            return rowDot512Table(w, base, cols, x, xo, s.lanes, table, row * (cols >>> 8) * Q6_KScaleTable.BYTES_PER_SUPER_BLOCK);
+        }
         return rowDot512(w, base, cols, x, xo, s.lanes);
+    }
+
+    /** {@link #rowDot512} with the factors read from the weight's table ({@code tb}: this row's first byte there). */
+    private static float rowDot512Table(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanes,
+                                        MemorySegment table, long tb) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        FloatVector acc = FloatVector.zero(fs);
+        FloatVector other = acc;
+        for (int g = 0, ng = cols >>> 6; g < ng; g++) {
+            long blk = base + 210L * (g >>> 2);
+            int h = (g >>> 1) & 1;
+            int l0 = (g & 1) << 4;
+            long ql = blk + 64L * h + l0;
+            long sc = tb + 16L * g;
+            int xg = xo + 256 * (g >>> 2) + 128 * h + l0;
+            IntVector lo = Widen512.bytes(w, ql);
+            IntVector hi = Widen512.bytes(w, ql + 32);
+            IntVector hb = Widen512.bytes(w, blk + 128 + 32L * h + l0);
+            acc = ((FloatVector) lo.and(0x0F).or(hb.lanewise(VectorOperators.LSHL, 4).and(0x30)).sub(32)
+                    .convert(VectorOperators.I2F, 0)).mul(table.get(ValueLayout.JAVA_FLOAT, sc))
+                    .fma(FloatVector.fromArray(fs, x, xg), acc);
+            acc = ((FloatVector) hi.and(0x0F).or(hb.lanewise(VectorOperators.LSHL, 2).and(0x30)).sub(32)
+                    .convert(VectorOperators.I2F, 0)).mul(table.get(ValueLayout.JAVA_FLOAT, sc + 4))
+                    .fma(FloatVector.fromArray(fs, x, xg + 32), acc);
+            acc = ((FloatVector) lo.lanewise(VectorOperators.LSHR, 4).or(hb.and(0x30)).sub(32)
+                    .convert(VectorOperators.I2F, 0)).mul(table.get(ValueLayout.JAVA_FLOAT, sc + 8))
+                    .fma(FloatVector.fromArray(fs, x, xg + 64), acc);
+            acc = ((FloatVector) hi.lanewise(VectorOperators.LSHR, 4).or(hb.lanewise(VectorOperators.LSHR, 2).and(0x30)).sub(32)
+                    .convert(VectorOperators.I2F, 0)).mul(table.get(ValueLayout.JAVA_FLOAT, sc + 12))
+                    .fma(FloatVector.fromArray(fs, x, xg + 96), acc);
+            FloatVector t = acc;
+            acc = other;
+            other = t;
+        }
+        acc.add(other).intoArray(lanes, 0);
+        return QuantDot.sumLanes(lanes, 16);
     }
 
     /**
