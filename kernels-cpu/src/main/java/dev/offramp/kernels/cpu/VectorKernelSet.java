@@ -6,6 +6,7 @@ import dev.offramp.kernels.cpu.matmul.F16MatmulWiden;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.Q4_KMatmulVector;
+import dev.offramp.kernels.cpu.matmul.Q5_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q6_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
 import dev.offramp.kernels.cpu.ops.CpuOps;
@@ -46,12 +47,22 @@ final class VectorKernelSet implements KernelSet {
         if (type == DType.F16 && bits >= 128 && bits <= 512 && F16MatmulWiden.allFinite(tensor.data())) {
             return F16MatmulWiden.of(species, true);
         }
-        // Q4_K / Q6_K: the scales unpacked once into a side table, read by the one-token path.
-        if (type == DType.Q4_K && bits == 512 && tensor.cols() <= Integer.MAX_VALUE) {
-            return Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), (int) tensor.cols());
-        }
-        if (type == DType.Q6_K && bits == 512 && tensor.cols() <= Integer.MAX_VALUE) {
-            return Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), (int) tensor.cols());
+        // K-quants: the scales unpacked once into a side table, read by the one-token path.
+        if (bits == 512 && tensor.cols() <= Integer.MAX_VALUE) {
+            int cols = (int) tensor.cols();
+            switch (type) {
+                case Q4_K -> {
+                    return Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                }
+                case Q5_K -> {
+                    return Q5_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                }
+                case Q6_K -> {
+                    return Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                }
+                default -> {
+                }
+            }
         }
         return VectorMatmulKernels.forType(type, species)
                 .or(() -> MatmulKernels.scalar(type))

@@ -35,7 +35,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
 
     /**
      * A kernel for the one weight {@code w} ({@code rows} x {@code cols}): on 512-bit vectors its
-     * one-token path reads the scales and mins from a {@link Q4_KScaleTable} built here (same values,
+     * one-token path reads the scales and mins from a {@link KScaleMinTable} built here (same values,
      * same order, so results equal the plain kernel's bit for bit). Called with another segment, it
      * behaves as the plain kernel.
      *
@@ -48,7 +48,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         if (species.length() != 16 || cols % 256 != 0 || rows < 1) {
             return new Q4_KMatmulVector(species);
         }
-        return new Q4_KMatmulVector(species, w, Q4_KScaleTable.build(w, rows, cols));
+        return new Q4_KMatmulVector(species, w, KScaleMinTable.build(w, rows, cols, DType.Q4_K));
     }
 
     /**
@@ -67,7 +67,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
             if (w == source) {
                 long row = base / (144L * (cols >>> 8));
                 return rowDot512Table(w, base, cols, x, xo, s.lanes, table,
-                        row * (cols >>> 8) * Q4_KScaleTable.BYTES_PER_SUPER_BLOCK);
+                        row * (cols >>> 8) * KScaleMinTable.BYTES_PER_SUPER_BLOCK);
             }
             return rowDot512(w, base, cols, x, xo, s.lanes);
         }

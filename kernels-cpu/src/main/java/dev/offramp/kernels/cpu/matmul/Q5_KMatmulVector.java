@@ -8,15 +8,42 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /** Vector Q5_K kernel: Q4_K's nibbles plus bit j of qh[l] as the 5th bit of value 32j + l. */
 public final class Q5_KMatmulVector extends QuantMatmulVector {
     private final boolean fused;
+    /** The weight {@link #table} belongs to, or null: a kernel made for one tensor. */
+    private final MemorySegment source;
+    private final MemorySegment table;
 
     public Q5_KMatmulVector(VectorSpecies<Float> species) {
+        this(species, null, null);
+    }
+
+    private Q5_KMatmulVector(VectorSpecies<Float> species, MemorySegment source, MemorySegment table) {
         super(DType.Q5_K, species, new Q5_KMatmulScalar());
         this.fused = qs.floats().length() == 16 && qs.bytes().length() == 16;
+        this.source = source;
+        this.table = table;
+    }
+
+    /**
+     * A kernel for the one weight {@code w} ({@code rows} x {@code cols}): on 512-bit vectors its
+     * one-token path reads scales and mins from a {@link KScaleMinTable} built here (same values and
+     * order: results equal the plain kernel's bit for bit). Called with another segment, it behaves
+     * as the plain kernel.
+     *
+     * <pre>{@code
+     * MatmulKernel k = Q5_KMatmulVector.forWeight(FloatVector.SPECIES_512, tensor.data(), tensor.rows(), (int) tensor.cols());
+     * }</pre>
+     */
+    public static Q5_KMatmulVector forWeight(VectorSpecies<Float> species, MemorySegment w, long rows, int cols) {
+        if (species.length() != 16 || cols % 256 != 0 || rows < 1) {
+            return new Q5_KMatmulVector(species);
+        }
+        return new Q5_KMatmulVector(species, w, KScaleMinTable.build(w, rows, cols, DType.Q5_K));
     }
 
     /**
@@ -29,7 +56,45 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
         if (!fused) {
             return super.rowDot(w, base, cols, x, xo, s);
         }
+        if (w == source) {
+            long row = base / (176L * (cols >>> 8));
+            return rowDot512Table(w, base, cols, x, xo, s.lanes, table, row * (cols >>> 8) * KScaleMinTable.BYTES_PER_SUPER_BLOCK);
+        }
         return rowDot512(w, base, cols, x, xo, s.lanes);
+    }
+
+    /** {@link #rowDot512} with scales and mins read from the weight's table ({@code tb}: this row's first byte there). */
+    private static float rowDot512Table(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanes,
+                                        MemorySegment table, long tb) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_512;
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        for (int g = 0, ng = cols >>> 6; g < ng; g++) {
+            long blk = base + 176L * (g >>> 2);
+            int pair = g & 3;
+            long sm = tb + 16L * g;
+            float d1 = table.get(ValueLayout.JAVA_FLOAT, sm);
+            float m1 = table.get(ValueLayout.JAVA_FLOAT, sm + 4);
+            float d2 = table.get(ValueLayout.JAVA_FLOAT, sm + 8);
+            float m2 = table.get(ValueLayout.JAVA_FLOAT, sm + 12);
+            int jl = 2 * pair;
+            int jh = jl + 1;
+            int xi = xo + 64 * g;
+            IntVector v0 = Widen512.bytes(w, blk + 48 + 32L * pair);
+            IntVector v1 = Widen512.bytes(w, blk + 64 + 32L * pair);
+            IntVector h0 = Widen512.bytes(w, blk + 16);
+            IntVector h1 = Widen512.bytes(w, blk + 32);
+            a0 = ((FloatVector) v0.and(0x0F).or(h0.lanewise(VectorOperators.LSHR, jl).and(1).lanewise(VectorOperators.LSHL, 4))
+                    .convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).fma(FloatVector.fromArray(fs, x, xi), a0);
+            a1 = ((FloatVector) v1.and(0x0F).or(h1.lanewise(VectorOperators.LSHR, jl).and(1).lanewise(VectorOperators.LSHL, 4))
+                    .convert(VectorOperators.I2F, 0)).mul(d1).sub(m1).fma(FloatVector.fromArray(fs, x, xi + 16), a1);
+            a0 = ((FloatVector) v0.lanewise(VectorOperators.LSHR, 4).or(h0.lanewise(VectorOperators.LSHR, jh).and(1).lanewise(VectorOperators.LSHL, 4))
+                    .convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).fma(FloatVector.fromArray(fs, x, xi + 32), a0);
+            a1 = ((FloatVector) v1.lanewise(VectorOperators.LSHR, 4).or(h1.lanewise(VectorOperators.LSHR, jh).and(1).lanewise(VectorOperators.LSHL, 4))
+                    .convert(VectorOperators.I2F, 0)).mul(d2).sub(m2).fma(FloatVector.fromArray(fs, x, xi + 48), a1);
+        }
+        a0.add(a1).intoArray(lanes, 0);
+        return QuantDot.sumLanes(lanes, 16);
     }
 
     /**

@@ -10,7 +10,7 @@ import java.lang.foreign.ValueLayout;
  * per 64-value group (half h, offset l0) the four scales {@code 8h + l0/16 + 0, 2, 4, 6}.
  *
  * <p>Why: per 64 weights the register path re-read and converted the f16 factor and converted and
- * multiplied four int8 scales, scalar work next to ~30 vector operations; see {@link Q4_KScaleTable}
+ * multiplied four int8 scales, scalar work next to ~30 vector operations; see {@link KScaleMinTable}
  * for the same trade (64 bytes per 256 weights here, beside Q6_K's 210).
  */
 final class Q6_KScaleTable {

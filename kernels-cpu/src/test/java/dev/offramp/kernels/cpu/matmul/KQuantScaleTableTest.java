@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The Q4_K and Q6_K kernels made for one weight (scales unpacked once into a side table) must give the
+ * The Q4_K, Q5_K and Q6_K kernels made for one weight (scales unpacked once into a side table) must give the
  * plain kernels' results bit for bit, for one token and inside a batch, on any row split, and must not
  * use their table for any other segment.
  */
@@ -27,6 +27,8 @@ class KQuantScaleTableTest {
         return switch (type) {
             case Q4_K -> w == null ? new Q4_KMatmulVector(FloatVector.SPECIES_512)
                     : Q4_KMatmulVector.forWeight(FloatVector.SPECIES_512, w, ROWS, COLS);
+            case Q5_K -> w == null ? new Q5_KMatmulVector(FloatVector.SPECIES_512)
+                    : Q5_KMatmulVector.forWeight(FloatVector.SPECIES_512, w, ROWS, COLS);
             case Q6_K -> w == null ? new Q6_KMatmulVector(FloatVector.SPECIES_512)
                     : Q6_KMatmulVector.forWeight(FloatVector.SPECIES_512, w, ROWS, COLS);
             default -> throw new IllegalArgumentException(type.toString());
@@ -34,7 +36,7 @@ class KQuantScaleTableTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void oneTokenEqualsThePlainKernelBitForBit(DType type) {
         for (long seed = 1; seed <= 3; seed++) {
             MemorySegment w = QuantTestData.matrix(type, ROWS, COLS, seed);
@@ -51,7 +53,7 @@ class KQuantScaleTableTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void batchAndRowSplitDoNotChangeATokensNumbers(DType type) {
         MemorySegment w = QuantTestData.matrix(type, ROWS, COLS, 9);
         MatmulKernel k = kernel(type, w);
@@ -70,7 +72,7 @@ class KQuantScaleTableTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void anotherSegmentIsNotReadThroughTheTable(DType type) {
         MemorySegment w = QuantTestData.matrix(type, ROWS, COLS, 4);
         MatmulKernel k = kernel(type, w);
@@ -85,7 +87,7 @@ class KQuantScaleTableTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = DType.class, names = {"Q4_K", "Q6_K"})
+    @EnumSource(value = DType.class, names = {"Q4_K", "Q5_K", "Q6_K"})
     void aSegmentTooShortForTheShapeIsRefused(DType type) {
         MemorySegment w = QuantTestData.matrix(type, ROWS, COLS, 4);
         assertThatThrownBy(() -> kernel(type, w.asSlice(0, w.byteSize() - 1)))
@@ -113,7 +115,7 @@ class KQuantScaleTableTest {
     @Test
     void q4kTableHoldsTheUnpackedScalesInPairOrder() {
         MemorySegment w = QuantTestData.matrix(DType.Q4_K, 2, 256, 8);
-        MemorySegment t = Q4_KScaleTable.build(w, 2, 256);
+        MemorySegment t = KScaleMinTable.build(w, 2, 256, DType.Q4_K);
         float[] sc = new float[8];
         float[] mn = new float[8];
         for (int row = 0; row < 2; row++) {

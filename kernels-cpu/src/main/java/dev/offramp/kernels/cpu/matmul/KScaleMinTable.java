@@ -1,13 +1,16 @@
 package dev.offramp.kernels.cpu.matmul;
 
+import dev.offramp.core.tensor.DType;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * A Q4_K matrix's per-sub-block scales and mins, unpacked once when the weight is prepared: for every
- * row and every 64 values (one 32-byte group of nibbles, two sub-blocks), four floats
- * {@code d*sc1, dmin*m1, d*sc2, dmin*m2}, rounded exactly as {@link QuantKScales#unpack} rounds them.
+ * A Q4_K or Q5_K matrix's per-sub-block scales and mins (both types pack them the same way: f16 d and
+ * dmin, then 12 bytes of 6-bit values), unpacked once when the weight is prepared: for every row and
+ * every 64 values (two 32-value sub-blocks), four floats {@code d*sc1, dmin*m1, d*sc2, dmin*m2},
+ * rounded exactly as {@link QuantKScales#unpack} rounds them.
  *
  * <p>Why: unpacking the 6-bit scales, converting the two f16 super-block factors and multiplying
  * them out costs a one-token matmul about as much as the dot product itself (~70 scalar
@@ -16,25 +19,29 @@ import java.lang.foreign.ValueLayout;
  * table at ~21. The price is memory and bandwidth: 64 bytes per 256 weights beside Q4_K's 144
  * (the quants stay where they are, in the mapped file).
  */
-final class Q4_KScaleTable {
+final class KScaleMinTable {
     /** Bytes per 256 weights: 4 pairs x 4 floats. */
     static final int BYTES_PER_SUPER_BLOCK = 64;
 
-    private Q4_KScaleTable() {
+    private KScaleMinTable() {
     }
 
-    /** The table of {@code rows} rows of {@code cols} (a multiple of 256) Q4_K weights in {@code w}. */
-    static MemorySegment build(MemorySegment w, long rows, int cols) {
+    /**
+     * The table of {@code rows} rows of {@code cols} (a multiple of 256) weights in {@code w}, whose
+     * super-blocks of {@code blockBytes} (144 for Q4_K, 176 for Q5_K) start with d, dmin and the scales.
+     */
+    static MemorySegment build(MemorySegment w, long rows, int cols, DType type) {
+        int blockBytes = type.blockBytes();
         long blocks = cols / 256;
         long bytes = rows * blocks * BYTES_PER_SUPER_BLOCK;
-        if (rows * blocks * 144 > w.byteSize()) {
-            throw new IllegalArgumentException("Q4_K weight of " + rows + " x " + cols + " needs "
-                    + rows * blocks * 144 + " bytes, the segment has " + w.byteSize());
+        if (rows * blocks * blockBytes > w.byteSize()) {
+            throw new IllegalArgumentException(type + " weight of " + rows + " x " + cols + " needs "
+                    + rows * blocks * blockBytes + " bytes, the segment has " + w.byteSize());
         }
         // Arena.ofAuto: the table lives as long as the kernel that reads it, like the weight itself.
         MemorySegment t = Arena.ofAuto().allocate(Math.max(bytes, 1), 64);
         long o = 0;
-        for (long blk = 0, end = rows * blocks * 144; blk < end; blk += 144) {
+        for (long blk = 0, end = rows * blocks * blockBytes; blk < end; blk += blockBytes) {
             float d = QuantMatmulScalar.half(w, blk);
             float dmin = QuantMatmulScalar.half(w, blk + 2);
             long sc = QuantKScales.scales(w, blk + 4);
