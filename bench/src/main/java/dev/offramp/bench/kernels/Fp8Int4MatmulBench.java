@@ -64,8 +64,9 @@ public class Fp8Int4MatmulBench {
     /**
      * FP8 codes only: {@code random} bytes (1 in 16 has exponent 0, 2 in 256 are NaN codes), or
      * {@code gaussian}: N(0,1) weights encoded per group of 128 with scale {@code amax / 448}, the way
-     * FP8 checkpoints are made, where exponent-0 codes are rare. The FP8 kernel's speed depends on it
-     * (subnormal codes cost x86 denormal assists); the integer formats' does not.
+     * FP8 checkpoints are made, where exponent-0 codes are rare. The FP8 kernel used to depend on it
+     * (its old decode multiplied float subnormals, which cost x86 assists); since MinifloatWiden it
+     * should not, and this parameter is how to check that it stays so.
      */
     @Param({"random"})
     public String fp8Codes;
