@@ -20,9 +20,6 @@ import java.lang.foreign.ValueLayout;
  * (the quants stay where they are, in the mapped file).
  */
 final class KScaleMinTable {
-    /** Bytes per 256 weights: 4 pairs x 4 floats. */
-    static final int BYTES_PER_SUPER_BLOCK = 64;
-
     private KScaleMinTable() {
     }
 
@@ -30,10 +27,10 @@ final class KScaleMinTable {
      * The table of {@code rows} rows of {@code cols} (a multiple of 256) weights in {@code w}, whose
      * super-blocks of {@code blockBytes} (144 for Q4_K, 176 for Q5_K) start with d, dmin and the scales.
      */
-    static MemorySegment build(MemorySegment w, long rows, int cols, DType type) {
+    static SideTable build(MemorySegment w, long rows, int cols, DType type) {
         int blockBytes = type.blockBytes();
         long blocks = cols / 256;
-        long bytes = rows * blocks * BYTES_PER_SUPER_BLOCK;
+        long bytes = rows * blocks * SideTable.BYTES_PER_SUPER_BLOCK;
         if (rows * blocks * blockBytes > w.byteSize()) {
             throw new IllegalArgumentException(type + " weight of " + rows + " x " + cols + " needs "
                     + rows * blocks * blockBytes + " bytes, the segment has " + w.byteSize());
@@ -52,8 +49,8 @@ final class KScaleMinTable {
                 t.set(ValueLayout.JAVA_FLOAT, at, d * (int) ((sc >>> (8 * j)) & 0xFF));
                 t.set(ValueLayout.JAVA_FLOAT, at + 4, dmin * (int) ((mn >>> (8 * j)) & 0xFF));
             }
-            o += BYTES_PER_SUPER_BLOCK;
+            o += SideTable.BYTES_PER_SUPER_BLOCK;
         }
-        return t;
+        return new SideTable(w, t, blockBytes);
     }
 }

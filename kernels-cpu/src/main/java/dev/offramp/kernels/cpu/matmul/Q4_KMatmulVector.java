@@ -17,19 +17,17 @@ import java.nio.ByteOrder;
  */
 public final class Q4_KMatmulVector extends QuantMatmulVector {
     private final boolean fused;
-    /** The weight {@link #table} belongs to, or null: a kernel made for one tensor. */
-    private final MemorySegment source;
-    private final MemorySegment table;
+    /** The scales of the one weight this kernel was made for, or null (a kernel for any weight). */
+    private final SideTable table;
 
     public Q4_KMatmulVector(VectorSpecies<Float> species) {
-        this(species, null, null);
+        this(species, null);
     }
 
-    private Q4_KMatmulVector(VectorSpecies<Float> species, MemorySegment source, MemorySegment table) {
+    private Q4_KMatmulVector(VectorSpecies<Float> species, SideTable table) {
         super(DType.Q4_K, species, new Q4_KMatmulScalar());
         int lanes = qs.floats().length();
         this.fused = (lanes == 16 || lanes == 8) && qs.bytes().length() == lanes;
-        this.source = source;
         this.table = table;
     }
 
@@ -48,7 +46,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         if (species.length() != 16 || cols % 256 != 0 || rows < 1) {
             return new Q4_KMatmulVector(species);
         }
-        return new Q4_KMatmulVector(species, w, KScaleMinTable.build(w, rows, cols, DType.Q4_K));
+        return new Q4_KMatmulVector(species, KScaleMinTable.build(w, rows, cols, DType.Q4_K));
     }
 
     /**
@@ -64,10 +62,9 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         VectorSpecies<Byte> bs = qs.bytes();
         int l = fs.length();
         if (l == 16) {
-            if (w == source) {
-                long row = base / (144L * (cols >>> 8));
-                return rowDot512Table(w, base, cols, x, xo, s.lanes, table,
-                        row * (cols >>> 8) * KScaleMinTable.BYTES_PER_SUPER_BLOCK);
+            long tb = table == null ? -1 : table.rowStart(w, base, cols);
+            if (tb >= 0) {
+                return rowDot512Table(w, base, cols, x, xo, s.lanes, table.table(), tb);
             }
             return rowDot512(w, base, cols, x, xo, s.lanes);
         }

@@ -14,18 +14,16 @@ import java.nio.ByteOrder;
 /** Vector Q5_K kernel: Q4_K's nibbles plus bit j of qh[l] as the 5th bit of value 32j + l. */
 public final class Q5_KMatmulVector extends QuantMatmulVector {
     private final boolean fused;
-    /** The weight {@link #table} belongs to, or null: a kernel made for one tensor. */
-    private final MemorySegment source;
-    private final MemorySegment table;
+    /** The scales of the one weight this kernel was made for, or null (a kernel for any weight). */
+    private final SideTable table;
 
     public Q5_KMatmulVector(VectorSpecies<Float> species) {
-        this(species, null, null);
+        this(species, null);
     }
 
-    private Q5_KMatmulVector(VectorSpecies<Float> species, MemorySegment source, MemorySegment table) {
+    private Q5_KMatmulVector(VectorSpecies<Float> species, SideTable table) {
         super(DType.Q5_K, species, new Q5_KMatmulScalar());
         this.fused = qs.floats().length() == 16 && qs.bytes().length() == 16;
-        this.source = source;
         this.table = table;
     }
 
@@ -43,7 +41,7 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
         if (species.length() != 16 || cols % 256 != 0 || rows < 1) {
             return new Q5_KMatmulVector(species);
         }
-        return new Q5_KMatmulVector(species, w, KScaleMinTable.build(w, rows, cols, DType.Q5_K));
+        return new Q5_KMatmulVector(species, KScaleMinTable.build(w, rows, cols, DType.Q5_K));
     }
 
     /**
@@ -56,9 +54,9 @@ public final class Q5_KMatmulVector extends QuantMatmulVector {
         if (!fused) {
             return super.rowDot(w, base, cols, x, xo, s);
         }
-        if (w == source) {
-            long row = base / (176L * (cols >>> 8));
-            return rowDot512Table(w, base, cols, x, xo, s.lanes, table, row * (cols >>> 8) * KScaleMinTable.BYTES_PER_SUPER_BLOCK);
+        long tb = table == null ? -1 : table.rowStart(w, base, cols);
+        if (tb >= 0) {
+            return rowDot512Table(w, base, cols, x, xo, s.lanes, table.table(), tb);
         }
         return rowDot512(w, base, cols, x, xo, s.lanes);
     }

@@ -18,18 +18,16 @@ import java.nio.ByteOrder;
  */
 public final class Q6_KMatmulVector extends QuantMatmulVector {
     private final boolean fused;
-    /** The weight {@link #table} belongs to, or null: a kernel made for one tensor. */
-    private final MemorySegment source;
-    private final MemorySegment table;
+    /** The scales of the one weight this kernel was made for, or null (a kernel for any weight). */
+    private final SideTable table;
 
     public Q6_KMatmulVector(VectorSpecies<Float> species) {
-        this(species, null, null);
+        this(species, null);
     }
 
-    private Q6_KMatmulVector(VectorSpecies<Float> species, MemorySegment source, MemorySegment table) {
+    private Q6_KMatmulVector(VectorSpecies<Float> species, SideTable table) {
         super(DType.Q6_K, species, new Q6_KMatmulScalar());
         this.fused = qs.floats().length() == 16 && qs.bytes().length() == 16;
-        this.source = source;
         this.table = table;
     }
 
@@ -47,7 +45,7 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
         if (species.length() != 16 || cols % 256 != 0 || rows < 1) {
             return new Q6_KMatmulVector(species);
         }
-        return new Q6_KMatmulVector(species, w, Q6_KScaleTable.build(w, rows, cols));
+        return new Q6_KMatmulVector(species, Q6_KScaleTable.build(w, rows, cols));
     }
 
     /**
@@ -62,9 +60,9 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
         if (!fused) {
             return super.rowDot(w, base, cols, x, xo, s);
         }
-        if (w == source) {
-            long row = base / (210L * (cols >>> 8));
-            return rowDot512Table(w, base, cols, x, xo, s.lanes, table, row * (cols >>> 8) * Q6_KScaleTable.BYTES_PER_SUPER_BLOCK);
+        long tb = table == null ? -1 : table.rowStart(w, base, cols);
+        if (tb >= 0) {
+            return rowDot512Table(w, base, cols, x, xo, s.lanes, table.table(), tb);
         }
         return rowDot512(w, base, cols, x, xo, s.lanes);
     }

@@ -14,20 +14,17 @@ import java.lang.foreign.ValueLayout;
  * for the same trade (64 bytes per 256 weights here, beside Q6_K's 210).
  */
 final class Q6_KScaleTable {
-    /** Bytes per 256 weights: 4 groups x 4 floats. */
-    static final int BYTES_PER_SUPER_BLOCK = 64;
-
     private Q6_KScaleTable() {
     }
 
     /** The table of {@code rows} rows of {@code cols} (a multiple of 256) Q6_K weights in {@code w}. */
-    static MemorySegment build(MemorySegment w, long rows, int cols) {
+    static SideTable build(MemorySegment w, long rows, int cols) {
         long blocks = cols / 256;
         if (rows * blocks * 210 > w.byteSize()) {
             throw new IllegalArgumentException("Q6_K weight of " + rows + " x " + cols + " needs "
                     + rows * blocks * 210 + " bytes, the segment has " + w.byteSize());
         }
-        MemorySegment t = Arena.ofAuto().allocate(Math.max(rows * blocks * BYTES_PER_SUPER_BLOCK, 1), 64);
+        MemorySegment t = Arena.ofAuto().allocate(Math.max(rows * blocks * SideTable.BYTES_PER_SUPER_BLOCK, 1), 64);
         long o = 0;
         for (long blk = 0, end = rows * blocks * 210; blk < end; blk += 210) {
             float d = QuantMatmulScalar.half(w, blk + 208);
@@ -37,8 +34,8 @@ final class Q6_KScaleTable {
                     t.set(ValueLayout.JAVA_FLOAT, o + 16L * g + 4L * k, d * QuantMatmulScalar.i8(w, sc + 2L * k));
                 }
             }
-            o += BYTES_PER_SUPER_BLOCK;
+            o += SideTable.BYTES_PER_SUPER_BLOCK;
         }
-        return t;
+        return new SideTable(w, t, 210);
     }
 }

@@ -98,7 +98,7 @@ class KQuantScaleTableTest {
     @Test
     void q6kTableHoldsTheFactorsInGroupOrder() {
         MemorySegment w = QuantTestData.matrix(DType.Q6_K, 2, 256, 8);
-        MemorySegment t = Q6_KScaleTable.build(w, 2, 256);
+        MemorySegment t = Q6_KScaleTable.build(w, 2, 256).table();
         for (int row = 0; row < 2; row++) {
             long blk = 210L * row;
             float d = QuantMatmulScalar.half(w, blk + 208);
@@ -115,7 +115,7 @@ class KQuantScaleTableTest {
     @Test
     void q4kTableHoldsTheUnpackedScalesInPairOrder() {
         MemorySegment w = QuantTestData.matrix(DType.Q4_K, 2, 256, 8);
-        MemorySegment t = KScaleMinTable.build(w, 2, 256, DType.Q4_K);
+        MemorySegment t = KScaleMinTable.build(w, 2, 256, DType.Q4_K).table();
         float[] sc = new float[8];
         float[] mn = new float[8];
         for (int row = 0; row < 2; row++) {
