@@ -24,8 +24,8 @@ final class KScaleMinTable {
     }
 
     /**
-     * The table of {@code rows} rows of {@code cols} (a multiple of 256) weights in {@code w}, whose
-     * super-blocks of {@code blockBytes} (144 for Q4_K, 176 for Q5_K) start with d, dmin and the scales.
+     * The table of {@code rows} rows of {@code cols} (a multiple of 256) weights of {@code type} (Q4_K:
+     * super-blocks of 144 bytes, Q5_K: 176) in {@code w}; each super-block starts with d, dmin and the scales.
      */
     static SideTable build(MemorySegment w, long rows, int cols, DType type) {
         int blockBytes = type.blockBytes();
