@@ -159,6 +159,29 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
     }
 
     /**
+     * Rows with a table run in this class's own static loop: with the per-row {@code rowDot} of the
+     * shared {@code matmul} loop, a model mixing three or more quantized types (Q3_K_M, Q2_K mixes)
+     * would make that call site megamorphic (a real call per row); see {@link QuantMatmulVector#oneTokenRows}.
+     */
+    @Override
+    boolean oneTokenRows(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd, Scratch s) {
+        if (!(fused && qs.floats().length() == 16) || table == null || table.rowStart(w, 0, cols) < 0) {
+            return false;
+        }
+        rowsTable(w, cols, x, out, rowStart, rowEnd, s.lanes, table.table());
+        return true;
+    }
+
+    private static void rowsTable(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
+                                  float[] lanes, MemorySegment table) {
+        long rowBytes = 144L * (cols >>> 8);
+        long tableRow = (long) SideTable.BYTES_PER_SUPER_BLOCK * (cols >>> 8);
+        for (int r = rowStart; r < rowEnd; r++) {
+            out[r] = rowDot512Table(w, r * rowBytes, cols, x, 0, lanes, table, r * tableRow);
+        }
+    }
+
+    /**
      * {@link #rowDot512} with the scales and mins read from the weight's table ({@code tb}: this row's
      * first byte there): one flat loop over 64-value groups (the probe measured a loop nested per
      * super-block ~25% slower), the same chunks, values and accumulators.
