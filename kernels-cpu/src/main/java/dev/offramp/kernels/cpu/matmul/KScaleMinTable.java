@@ -51,6 +51,6 @@ final class KScaleMinTable {
             }
             o += SideTable.BYTES_PER_SUPER_BLOCK;
         }
-        return new SideTable(w, t, blockBytes);
+        return new SideTable(w, t);
     }
 }

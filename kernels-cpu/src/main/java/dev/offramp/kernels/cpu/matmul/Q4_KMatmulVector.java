@@ -62,10 +62,6 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
         VectorSpecies<Byte> bs = qs.bytes();
         int l = fs.length();
         if (l == 16) {
-            long tb = table == null ? -1 : table.rowStart(w, base, cols);
-            if (tb >= 0) {
-                return rowDot512Table(w, base, cols, x, xo, s.lanes, table.table(), tb);
-            }
             return rowDot512(w, base, cols, x, xo, s.lanes);
         }
         FloatVector a0 = FloatVector.zero(fs);
@@ -165,7 +161,7 @@ public final class Q4_KMatmulVector extends QuantMatmulVector {
      */
     @Override
     boolean oneTokenRows(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd, Scratch s) {
-        if (!(fused && qs.floats().length() == 16) || table == null || table.rowStart(w, 0, cols) < 0) {
+        if (!(fused && qs.floats().length() == 16) || table == null || !table.isFor(w)) {
             return false;
         }
         rowsTable(w, cols, x, out, rowStart, rowEnd, s.lanes, table.table());

@@ -60,10 +60,6 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
         if (!fused) {
             return super.rowDot(w, base, cols, x, xo, s);
         }
-        long tb = table == null ? -1 : table.rowStart(w, base, cols);
-        if (tb >= 0) {
-            return rowDot512Table(w, base, cols, x, xo, s.lanes, table.table(), tb);
-        }
         return rowDot512(w, base, cols, x, xo, s.lanes);
     }
 
@@ -74,7 +70,7 @@ public final class Q6_KMatmulVector extends QuantMatmulVector {
      */
     @Override
     boolean oneTokenRows(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd, Scratch s) {
-        if (!(fused) || table == null || table.rowStart(w, 0, cols) < 0) {
+        if (!(fused) || table == null || !table.isFor(w)) {
             return false;
         }
         rowsTable(w, cols, x, out, rowStart, rowEnd, s.lanes, table.table());

@@ -36,6 +36,6 @@ final class Q6_KScaleTable {
             }
             o += SideTable.BYTES_PER_SUPER_BLOCK;
         }
-        return new SideTable(w, t, 210);
+        return new SideTable(w, t);
     }
 }
