@@ -58,7 +58,8 @@ class F8G128MatmulTest {
      * Every one of the 256 codes, subnormals, zeros and the NaN codes included, in every row (one
      * rotation per row), read back one at a time with one-hot activations: the vector decode must equal
      * the scalar twin's bit for bit (NaN codes: the twin's +-480), and the codec's value for the rest.
-     * Guards any change of the vector decode (subnormal codes are where bit tricks go wrong).
+     * Guards any change of the vector decode (subnormal codes are where bit tricks go wrong), batched
+     * and one token at a time.
      */
     @ParameterizedTest
     @ValueSource(ints = {128, 256, 512})
@@ -86,6 +87,16 @@ class F8G128MatmulTest {
             float[] sc = new float[cols * rows];
             vector.matmul(packed, cols, x, cols, cols, vs, rows, 0, rows);
             vector.scalar().matmul(packed, cols, x, cols, cols, sc, rows, 0, rows);
+            // One token at a time too: decode has its own 512-bit path (scaled activations, 2-op decode).
+            float[] one = new float[rows];
+            for (int t = 0; t < cols; t++) {
+                vector.matmul(packed, cols, java.util.Arrays.copyOfRange(x, t * cols, (t + 1) * cols), cols, 1, one, rows, 0, rows);
+                for (int r = 0; r < rows; r++) {
+                    assertThat(Float.floatToRawIntBits(one[r] + 0f)).as("one token, code 0x%02x row %d",
+                            codes.get(ValueLayout.JAVA_BYTE, (long) r * cols + t) & 0xFF, r)
+                            .isEqualTo(Float.floatToRawIntBits(sc[t * rows + r] + 0f));
+                }
+            }
             for (int r = 0; r < rows; r++) {
                 for (int t = 0; t < cols; t++) {
                     byte code = codes.get(ValueLayout.JAVA_BYTE, (long) r * cols + t);
