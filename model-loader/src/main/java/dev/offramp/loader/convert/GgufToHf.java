@@ -27,7 +27,8 @@ import java.util.Map;
 import java.util.stream.Stream;
 
 /**
- * A GGUF to an HF folder ({@code config.json} + {@code model.safetensors}): HF tensor names, q/k rows
+ * A GGUF to an HF folder ({@code config.json} + {@code model.safetensors}, and {@code generation_config.json}
+ * with the bos/stop/pad ids when the GGUF names any: {@link GenerationConfigJson}): HF tensor names, q/k rows
  * back in rotate-half order for {@code llama}-arch files, quantized weights dequantized (to F32, or
  * the float type asked for). The folder is built under a temporary name next to the destination and
  * renamed into place, so a failure leaves nothing behind. A SentencePiece ({@code llama}) vocabulary is
@@ -107,6 +108,10 @@ public final class GgufToHf {
             // keeps vocab_size = the embedding rows, which is how HF records rows beyond the tokenizer's tokens
             TokenizerJsonWriter.Output bpe = TokenizerJsonWriter.canWrite(g.metadata())
                     ? TokenizerJsonWriter.toJson(g.metadata()) : null;
+            // HF's generate() stops at generation_config.json's ids, not config.json's single eos: a chat
+            // model's end-of-turn id (Llama 3's <|eot_id|>) only stops generation when it is listed there
+            int tokenCount = g.metadata().findArray("tokenizer.ggml.tokens").map(a -> a.size()).orElse(c.vocabSize());
+            String generationConfig = GenerationConfigJson.fromGguf(g.metadata(), tokenCount).orElse(null);
             Path tmp = Files.createTempDirectory(parent, "." + abs.getFileName() + ".");
             boolean done = false;
             try {
@@ -115,6 +120,9 @@ public final class GgufToHf {
                     Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rwxr-xr-x"));
                 }
                 Files.writeString(tmp.resolve("config.json"), json);
+                if (generationConfig != null) {
+                    Files.writeString(tmp.resolve(GenerationConfigJson.FILE), generationConfig);
+                }
                 SafetensorsWriter.write(tmp.resolve("model.safetensors"), Map.of("format", "pt"), out);
                 if (SentencePieceWriter.canWrite(g.metadata())) {
                     Files.write(tmp.resolve("tokenizer.model"), SentencePieceWriter.toModel(g.metadata()));

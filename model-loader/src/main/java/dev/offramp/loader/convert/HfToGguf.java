@@ -32,7 +32,9 @@ import java.util.concurrent.Executors;
  * {@link ConvertOptions#tokenizer()} when given (a GGUF's keys are copied; a {@code tokenizer.json},
  * {@code tokenizer.model} or a folder holding one is converted: HF folders often ship without one),
  * else from the folder's SentencePiece {@code tokenizer.model} or byte-level BPE {@code tokenizer.json}
- * ({@link TokenizerJsonVocab}).
+ * ({@link TokenizerJsonVocab}). Stop ids that the folder's {@code generation_config.json} lists beyond the
+ * tokenizer's eos become {@code tokenizer.ggml.eot_token_id} / {@code eom_token_id} where those are unset
+ * ({@link GenerationConfigJson}).
  *
  * <pre>{@code
  * HfToGguf.convert(Path.of("stories260K-hf"), Path.of("out.gguf"),
@@ -48,6 +50,8 @@ public final class HfToGguf {
     public static List<TensorPlan> convert(Path hfDir, Path dest, ConvertOptions o) throws IOException {
         Path tokenizerFile = o.tokenizer() == null ? null : tokenizerFile(o.tokenizer());
         Map<String, GgufValue> tokenizer = tokenizerMetadata(hfDir, tokenizerFile);
+        // the model folder's generation_config.json, whichever tokenizer source: its extra stop ids belong to the model
+        Map<String, GgufValue> stopIds = GenerationConfigJson.extraStopIds(hfDir, tokenizer);
         try (HfModelSource src = HfModelSource.open(hfDir, tokenizerFile);
              Arena arena = Arena.ofShared()) {
             ModelConfig c = src.config();
@@ -65,6 +69,7 @@ public final class HfToGguf {
             GgufWriter w = GgufWriter.create();
             metadata(w, c, arch, hfDir, o.type());
             w.putAll(tokenizer);
+            w.putAll(stopIds);
             int threads = o.threads() > 0 ? o.threads() : Runtime.getRuntime().availableProcessors();
             List<TensorPlan> plans = new ArrayList<>();
             try (ExecutorService pool = Executors.newFixedThreadPool(threads)) {
