@@ -200,6 +200,126 @@ final class QuantDot {
     }
 
     /**
+     * Three decoded rows ({@code w[wo ..]}, {@code w[wo + ws ..]}, {@code w[wo + 2 ws ..]}) against four
+     * tokens, for prefill: 3 x 4 x 2 = 24 accumulators, 7 loads per 12 FMAs (the 2 x 4 tile: 6 per 8),
+     * which leaves 7 of AVX-512's 32 registers for the loaded vectors. In one JVM, alternated, this tile
+     * ran at ~1.6x {@link #dot2x4}'s GFLOPS from L1/L2 (docs/benchmarks.md). Every (row, token) gets
+     * exactly {@link #dot}'s operations in {@link #dot}'s order. Writes row r's four sums to
+     * {@code out[4r .. 4r + 4)}.
+     */
+    void dot3x4(float[] w, int wo, int ws, float[] x, int x0, int xs, int len, float[] out, float[] lanesTmp) {
+        final VectorSpecies<Float> species = qs.floats();
+        final int l = species.length();
+        int w1 = wo + ws;
+        int w2 = w1 + ws;
+        int x1 = x0 + xs;
+        int x2 = x1 + xs;
+        int x3 = x2 + xs;
+        FloatVector z = FloatVector.zero(species);
+        // a/b/c: rows 0/1/2, even chunks; e/f/g: rows 0/1/2, odd chunks; digit = token.
+        FloatVector a0 = z, a1 = z, a2 = z, a3 = z, b0 = z, b1 = z, b2 = z, b3 = z, c0 = z, c1 = z, c2 = z, c3 = z;
+        FloatVector e0 = z, e1 = z, e2 = z, e3 = z, f0 = z, f1 = z, f2 = z, f3 = z, g0 = z, g1 = z, g2 = z, g3 = z;
+        int whole = len - len % l;
+        int pairs = whole - whole % (2 * l);
+        int i = 0;
+        for (; i < pairs; i += 2 * l) {
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            FloatVector v = FloatVector.fromArray(species, w, w1 + i);
+            FloatVector q = FloatVector.fromArray(species, w, w2 + i);
+            FloatVector y0 = FloatVector.fromArray(species, x, x0 + i);
+            FloatVector y1 = FloatVector.fromArray(species, x, x1 + i);
+            FloatVector y2 = FloatVector.fromArray(species, x, x2 + i);
+            FloatVector y3 = FloatVector.fromArray(species, x, x3 + i);
+            a0 = u.fma(y0, a0);
+            a1 = u.fma(y1, a1);
+            a2 = u.fma(y2, a2);
+            a3 = u.fma(y3, a3);
+            b0 = v.fma(y0, b0);
+            b1 = v.fma(y1, b1);
+            b2 = v.fma(y2, b2);
+            b3 = v.fma(y3, b3);
+            c0 = q.fma(y0, c0);
+            c1 = q.fma(y1, c1);
+            c2 = q.fma(y2, c2);
+            c3 = q.fma(y3, c3);
+            u = FloatVector.fromArray(species, w, wo + i + l);
+            v = FloatVector.fromArray(species, w, w1 + i + l);
+            q = FloatVector.fromArray(species, w, w2 + i + l);
+            y0 = FloatVector.fromArray(species, x, x0 + i + l);
+            y1 = FloatVector.fromArray(species, x, x1 + i + l);
+            y2 = FloatVector.fromArray(species, x, x2 + i + l);
+            y3 = FloatVector.fromArray(species, x, x3 + i + l);
+            e0 = u.fma(y0, e0);
+            e1 = u.fma(y1, e1);
+            e2 = u.fma(y2, e2);
+            e3 = u.fma(y3, e3);
+            f0 = v.fma(y0, f0);
+            f1 = v.fma(y1, f1);
+            f2 = v.fma(y2, f2);
+            f3 = v.fma(y3, f3);
+            g0 = q.fma(y0, g0);
+            g1 = q.fma(y1, g1);
+            g2 = q.fma(y2, g2);
+            g3 = q.fma(y3, g3);
+        }
+        if (i < whole) {
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            FloatVector v = FloatVector.fromArray(species, w, w1 + i);
+            FloatVector q = FloatVector.fromArray(species, w, w2 + i);
+            FloatVector y0 = FloatVector.fromArray(species, x, x0 + i);
+            FloatVector y1 = FloatVector.fromArray(species, x, x1 + i);
+            FloatVector y2 = FloatVector.fromArray(species, x, x2 + i);
+            FloatVector y3 = FloatVector.fromArray(species, x, x3 + i);
+            a0 = u.fma(y0, a0);
+            a1 = u.fma(y1, a1);
+            a2 = u.fma(y2, a2);
+            a3 = u.fma(y3, a3);
+            b0 = v.fma(y0, b0);
+            b1 = v.fma(y1, b1);
+            b2 = v.fma(y2, b2);
+            b3 = v.fma(y3, b3);
+            c0 = q.fma(y0, c0);
+            c1 = q.fma(y1, c1);
+            c2 = q.fma(y2, c2);
+            c3 = q.fma(y3, c3);
+            i += l;
+        }
+        a0.add(e0).intoArray(lanesTmp, 0);
+        out[0] = sumLanes(lanesTmp, l);
+        a1.add(e1).intoArray(lanesTmp, 0);
+        out[1] = sumLanes(lanesTmp, l);
+        a2.add(e2).intoArray(lanesTmp, 0);
+        out[2] = sumLanes(lanesTmp, l);
+        a3.add(e3).intoArray(lanesTmp, 0);
+        out[3] = sumLanes(lanesTmp, l);
+        b0.add(f0).intoArray(lanesTmp, 0);
+        out[4] = sumLanes(lanesTmp, l);
+        b1.add(f1).intoArray(lanesTmp, 0);
+        out[5] = sumLanes(lanesTmp, l);
+        b2.add(f2).intoArray(lanesTmp, 0);
+        out[6] = sumLanes(lanesTmp, l);
+        b3.add(f3).intoArray(lanesTmp, 0);
+        out[7] = sumLanes(lanesTmp, l);
+        c0.add(g0).intoArray(lanesTmp, 0);
+        out[8] = sumLanes(lanesTmp, l);
+        c1.add(g1).intoArray(lanesTmp, 0);
+        out[9] = sumLanes(lanesTmp, l);
+        c2.add(g2).intoArray(lanesTmp, 0);
+        out[10] = sumLanes(lanesTmp, l);
+        c3.add(g3).intoArray(lanesTmp, 0);
+        out[11] = sumLanes(lanesTmp, l);
+        for (; i < len; i++) {
+            for (int r = 0; r < 3; r++) {
+                float wr = w[wo + r * ws + i];
+                out[4 * r] = Math.fma(wr, x[x0 + i], out[4 * r]);
+                out[4 * r + 1] = Math.fma(wr, x[x1 + i], out[4 * r + 1]);
+                out[4 * r + 2] = Math.fma(wr, x[x2 + i], out[4 * r + 2]);
+                out[4 * r + 3] = Math.fma(wr, x[x3 + i], out[4 * r + 3]);
+            }
+        }
+    }
+
+    /**
      * Lanes (stored by the caller into {@code tmp}) added in a fixed order on every platform and in
      * every compiler tier: 16 lanes (AVX-512) by halving (lane i + lane i + 8, then i + 4, ...), held in
      * locals, 4 adds deep instead of a chain of 15 (a one-token decode pays this once per row, a few

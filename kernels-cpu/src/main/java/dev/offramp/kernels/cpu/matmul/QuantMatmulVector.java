@@ -50,7 +50,7 @@ public class QuantMatmulVector implements MatmulKernel {
     static final class Scratch {
         float[] row = new float[0];
         float[] rows = new float[0];
-        final float[] tile = new float[8];
+        final float[] tile = new float[12];
         byte[] q = new byte[0];
         float[] scale = new float[0];
         float[] min = new float[0];
@@ -111,8 +111,8 @@ public class QuantMatmulVector implements MatmulKernel {
             return;
         }
         // Several tokens (prefill, verification): a block of rows is decoded once into floats (kept
-        // in L2), then swept by tiles of two rows x four tokens, each weight chunk loaded once per
-        // four tokens and each activation chunk once per two rows.
+        // in L2), then swept by tiles of three (512-bit) or two rows x four tokens, each weight chunk
+        // loaded once per four tokens and each activation chunk once per three or two rows.
         int rowBlock = Math.max(1, Math.min(rowEnd - rowStart, ROW_BLOCK_FLOATS / cols));
         float[] rows = s.rows(rowBlock * cols);
         float[] tile = s.tile;
@@ -125,6 +125,18 @@ public class QuantMatmulVector implements MatmulKernel {
             for (; t + 4 <= n; t += 4) {
                 int xo = t * xStride;
                 int i = 0;
+                if (qs.floats().length() == 16) {
+                    // 32 registers hold 3 x 4 x 2 accumulators plus the loads (see QuantDot.dot3x4)
+                    for (; i + 3 <= rn; i += 3) {
+                        dot.dot3x4(rows, i * cols, cols, x, xo, xStride, cols, tile, s.lanes);
+                        int o = t * outStride + r0 + i;
+                        for (int k = 0; k < 4; k++) {
+                            out[o + k * outStride] = tile[k];
+                            out[o + 1 + k * outStride] = tile[4 + k];
+                            out[o + 2 + k * outStride] = tile[8 + k];
+                        }
+                    }
+                }
                 for (; i + 2 <= rn; i += 2) {
                     dot.dot2x4(rows, i * cols, cols, x, xo, xStride, cols, tile, s.lanes);
                     int o = t * outStride + r0 + i;
