@@ -129,34 +129,31 @@ public class QuantMatmulVector implements MatmulKernel {
                     // 32 registers hold 3 x 4 x 2 accumulators plus the loads (see QuantDot.dot3x4)
                     for (; i + 3 <= rn; i += 3) {
                         dot.dot3x4(rows, i * cols, cols, x, xo, xStride, cols, tile, s.lanes);
-                        int o = t * outStride + r0 + i;
-                        for (int k = 0; k < 4; k++) {
-                            out[o + k * outStride] = tile[k];
-                            out[o + 1 + k * outStride] = tile[4 + k];
-                            out[o + 2 + k * outStride] = tile[8 + k];
-                        }
+                        putTile(tile, 3, out, t * outStride + r0 + i, outStride);
                     }
                 }
                 for (; i + 2 <= rn; i += 2) {
                     dot.dot2x4(rows, i * cols, cols, x, xo, xStride, cols, tile, s.lanes);
-                    int o = t * outStride + r0 + i;
-                    for (int k = 0; k < 4; k++) {
-                        out[o + k * outStride] = tile[k];
-                        out[o + 1 + k * outStride] = tile[4 + k];
-                    }
+                    putTile(tile, 2, out, t * outStride + r0 + i, outStride);
                 }
                 if (i < rn) {
                     dot.dot4(rows, i * cols, x, xo, xStride, cols, tile, s.lanes);
-                    int o = t * outStride + r0 + i;
-                    for (int k = 0; k < 4; k++) {
-                        out[o + k * outStride] = tile[k];
-                    }
+                    putTile(tile, 1, out, t * outStride + r0 + i, outStride);
                 }
             }
             for (; t < n; t++) {
                 for (int i = 0; i < rn; i++) {
                     out[t * outStride + r0 + i] = dot.dot(rows, i * cols, x, t * xStride, cols, s.lanes);
                 }
+            }
+        }
+    }
+
+    /** A tile's sums ({@code tile[4r + k]}: row r, token k) into {@code out} at {@code o + r + k outStride}. */
+    private static void putTile(float[] tile, int tileRows, float[] out, int o, int outStride) {
+        for (int k = 0; k < 4; k++) {
+            for (int r = 0; r < tileRows; r++) {
+                out[o + r + k * outStride] = tile[4 * r + k];
             }
         }
     }
