@@ -205,7 +205,7 @@ final class QuantDot {
      * which leaves 7 of AVX-512's 32 registers for the loaded vectors. In one JVM, alternated, this tile
      * ran at ~1.6x {@link #dot2x4}'s GFLOPS from L1/L2 (docs/benchmarks.md). Every (row, token) gets
      * exactly {@link #dot}'s operations in {@link #dot}'s order. Writes row r's four sums to
-     * {@code out[4r .. 4r + 4)}.
+     * {@code out[4r .. 4r + 4)}. {@code lanesTmp} must hold 12 vectors of floats.
      */
     void dot3x4(float[] w, int wo, int ws, float[] x, int x0, int xs, int len, float[] out, float[] lanesTmp) {
         final VectorSpecies<Float> species = qs.floats();
@@ -284,30 +284,47 @@ final class QuantDot {
             c3 = q.fma(y3, c3);
             i += l;
         }
-        a0.add(e0).intoArray(lanesTmp, 0);
-        out[0] = sumLanes(lanesTmp, l);
-        a1.add(e1).intoArray(lanesTmp, 0);
-        out[1] = sumLanes(lanesTmp, l);
-        a2.add(e2).intoArray(lanesTmp, 0);
-        out[2] = sumLanes(lanesTmp, l);
-        a3.add(e3).intoArray(lanesTmp, 0);
-        out[3] = sumLanes(lanesTmp, l);
-        b0.add(f0).intoArray(lanesTmp, 0);
-        out[4] = sumLanes(lanesTmp, l);
-        b1.add(f1).intoArray(lanesTmp, 0);
-        out[5] = sumLanes(lanesTmp, l);
-        b2.add(f2).intoArray(lanesTmp, 0);
-        out[6] = sumLanes(lanesTmp, l);
-        b3.add(f3).intoArray(lanesTmp, 0);
-        out[7] = sumLanes(lanesTmp, l);
-        c0.add(g0).intoArray(lanesTmp, 0);
-        out[8] = sumLanes(lanesTmp, l);
-        c1.add(g1).intoArray(lanesTmp, 0);
-        out[9] = sumLanes(lanesTmp, l);
-        c2.add(g2).intoArray(lanesTmp, 0);
-        out[10] = sumLanes(lanesTmp, l);
-        c3.add(g3).intoArray(lanesTmp, 0);
-        out[11] = sumLanes(lanesTmp, l);
+        if (l == 16) {
+            // twelve vectors out at once, their lane trees run side by side (sumLanes16x12)
+            a0.add(e0).intoArray(lanesTmp, 0);
+            a1.add(e1).intoArray(lanesTmp, 16);
+            a2.add(e2).intoArray(lanesTmp, 32);
+            a3.add(e3).intoArray(lanesTmp, 48);
+            b0.add(f0).intoArray(lanesTmp, 64);
+            b1.add(f1).intoArray(lanesTmp, 80);
+            b2.add(f2).intoArray(lanesTmp, 96);
+            b3.add(f3).intoArray(lanesTmp, 112);
+            c0.add(g0).intoArray(lanesTmp, 128);
+            c1.add(g1).intoArray(lanesTmp, 144);
+            c2.add(g2).intoArray(lanesTmp, 160);
+            c3.add(g3).intoArray(lanesTmp, 176);
+            sumLanes16x12(lanesTmp, out);
+        } else {
+            a0.add(e0).intoArray(lanesTmp, 0);
+            out[0] = sumLanes(lanesTmp, l);
+            a1.add(e1).intoArray(lanesTmp, 0);
+            out[1] = sumLanes(lanesTmp, l);
+            a2.add(e2).intoArray(lanesTmp, 0);
+            out[2] = sumLanes(lanesTmp, l);
+            a3.add(e3).intoArray(lanesTmp, 0);
+            out[3] = sumLanes(lanesTmp, l);
+            b0.add(f0).intoArray(lanesTmp, 0);
+            out[4] = sumLanes(lanesTmp, l);
+            b1.add(f1).intoArray(lanesTmp, 0);
+            out[5] = sumLanes(lanesTmp, l);
+            b2.add(f2).intoArray(lanesTmp, 0);
+            out[6] = sumLanes(lanesTmp, l);
+            b3.add(f3).intoArray(lanesTmp, 0);
+            out[7] = sumLanes(lanesTmp, l);
+            c0.add(g0).intoArray(lanesTmp, 0);
+            out[8] = sumLanes(lanesTmp, l);
+            c1.add(g1).intoArray(lanesTmp, 0);
+            out[9] = sumLanes(lanesTmp, l);
+            c2.add(g2).intoArray(lanesTmp, 0);
+            out[10] = sumLanes(lanesTmp, l);
+            c3.add(g3).intoArray(lanesTmp, 0);
+            out[11] = sumLanes(lanesTmp, l);
+        }
         for (; i < len; i++) {
             for (int r = 0; r < 3; r++) {
                 float wr = w[wo + r * ws + i];
@@ -316,6 +333,24 @@ final class QuantDot {
                 out[4 * r + 2] = Math.fma(wr, x[x2 + i], out[4 * r + 2]);
                 out[4 * r + 3] = Math.fma(wr, x[x3 + i], out[4 * r + 3]);
             }
+        }
+    }
+
+    /**
+     * Twelve 16-lane sums: {@code out[r] = sumLanes(tmp[16r .. 16r + 16), 16)} for r < 12, bit for bit,
+     * with the tree's first two levels done eight and four lanes at a time (lane i + lane i + 8 as one
+     * 256-bit add, then i + i + 4 as one 128-bit add) and only the last two in scalars: about half of
+     * sumLanes' loads and adds. Overwrites {@code tmp}. Arrays in, arrays out, so that no vector
+     * crosses a call C2 may not inline.
+     */
+    static void sumLanes16x12(float[] tmp, float[] out) {
+        for (int r = 0; r < 12; r++) {
+            int o = 16 * r;
+            FloatVector.fromArray(FloatVector.SPECIES_256, tmp, o).add(FloatVector.fromArray(FloatVector.SPECIES_256, tmp, o + 8))
+                    .intoArray(tmp, o);
+            FloatVector.fromArray(FloatVector.SPECIES_128, tmp, o).add(FloatVector.fromArray(FloatVector.SPECIES_128, tmp, o + 4))
+                    .intoArray(tmp, o);
+            out[r] = (tmp[o] + tmp[o + 2]) + (tmp[o + 1] + tmp[o + 3]);
         }
     }
 

@@ -54,7 +54,8 @@ public class QuantMatmulVector implements MatmulKernel {
         byte[] q = new byte[0];
         float[] scale = new float[0];
         float[] min = new float[0];
-        final float[] lanes = new float[64];
+        /** Lane sums: twelve 512-bit vectors for {@link QuantDot#dot3x4}. */
+        final float[] lanes = new float[192];
 
         float[] rows(int size) {
             if (rows.length < size) {

@@ -35,7 +35,7 @@ class QuantDotTest {
             for (int i = 0; i < x.length; i++) {
                 x[i] = (float) rnd.nextGaussian();
             }
-            float[] lanes = new float[64];
+            float[] lanes = new float[192];
             float[] want = new float[12];
             for (int r = 0; r < 3; r++) {
                 for (int t = 0; t < 4; t++) {
