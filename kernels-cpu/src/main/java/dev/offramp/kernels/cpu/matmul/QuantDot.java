@@ -284,46 +284,30 @@ final class QuantDot {
             c3 = q.fma(y3, c3);
             i += l;
         }
+        // twelve vectors out at once; at 512 bits their lane trees then run side by side (sumLanes16x12)
+        a0.add(e0).intoArray(lanesTmp, 0);
+        a1.add(e1).intoArray(lanesTmp, l);
+        a2.add(e2).intoArray(lanesTmp, 2 * l);
+        a3.add(e3).intoArray(lanesTmp, 3 * l);
+        b0.add(f0).intoArray(lanesTmp, 4 * l);
+        b1.add(f1).intoArray(lanesTmp, 5 * l);
+        b2.add(f2).intoArray(lanesTmp, 6 * l);
+        b3.add(f3).intoArray(lanesTmp, 7 * l);
+        c0.add(g0).intoArray(lanesTmp, 8 * l);
+        c1.add(g1).intoArray(lanesTmp, 9 * l);
+        c2.add(g2).intoArray(lanesTmp, 10 * l);
+        c3.add(g3).intoArray(lanesTmp, 11 * l);
         if (l == 16) {
-            // twelve vectors out at once, their lane trees run side by side (sumLanes16x12)
-            a0.add(e0).intoArray(lanesTmp, 0);
-            a1.add(e1).intoArray(lanesTmp, 16);
-            a2.add(e2).intoArray(lanesTmp, 32);
-            a3.add(e3).intoArray(lanesTmp, 48);
-            b0.add(f0).intoArray(lanesTmp, 64);
-            b1.add(f1).intoArray(lanesTmp, 80);
-            b2.add(f2).intoArray(lanesTmp, 96);
-            b3.add(f3).intoArray(lanesTmp, 112);
-            c0.add(g0).intoArray(lanesTmp, 128);
-            c1.add(g1).intoArray(lanesTmp, 144);
-            c2.add(g2).intoArray(lanesTmp, 160);
-            c3.add(g3).intoArray(lanesTmp, 176);
             sumLanes16x12(lanesTmp, out);
         } else {
-            a0.add(e0).intoArray(lanesTmp, 0);
-            out[0] = sumLanes(lanesTmp, l);
-            a1.add(e1).intoArray(lanesTmp, 0);
-            out[1] = sumLanes(lanesTmp, l);
-            a2.add(e2).intoArray(lanesTmp, 0);
-            out[2] = sumLanes(lanesTmp, l);
-            a3.add(e3).intoArray(lanesTmp, 0);
-            out[3] = sumLanes(lanesTmp, l);
-            b0.add(f0).intoArray(lanesTmp, 0);
-            out[4] = sumLanes(lanesTmp, l);
-            b1.add(f1).intoArray(lanesTmp, 0);
-            out[5] = sumLanes(lanesTmp, l);
-            b2.add(f2).intoArray(lanesTmp, 0);
-            out[6] = sumLanes(lanesTmp, l);
-            b3.add(f3).intoArray(lanesTmp, 0);
-            out[7] = sumLanes(lanesTmp, l);
-            c0.add(g0).intoArray(lanesTmp, 0);
-            out[8] = sumLanes(lanesTmp, l);
-            c1.add(g1).intoArray(lanesTmp, 0);
-            out[9] = sumLanes(lanesTmp, l);
-            c2.add(g2).intoArray(lanesTmp, 0);
-            out[10] = sumLanes(lanesTmp, l);
-            c3.add(g3).intoArray(lanesTmp, 0);
-            out[11] = sumLanes(lanesTmp, l);
+            for (int r = 0; r < 12; r++) {
+                // sumLanes' order for widths other than 16: first to last
+                float sum = 0f;
+                for (int k = 0; k < l; k++) {
+                    sum += lanesTmp[r * l + k];
+                }
+                out[r] = sum;
+            }
         }
         for (; i < len; i++) {
             for (int r = 0; r < 3; r++) {
