@@ -1,5 +1,6 @@
 package dev.offramp.kernels.cpu.matmul;
 
+import dev.offramp.kernels.cpu.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -284,7 +285,7 @@ final class QuantDot {
             c3 = q.fma(y3, c3);
             i += l;
         }
-        // twelve vectors out at once; at 512 bits their lane trees then run side by side (sumLanes16x12)
+        // twelve vectors out at once; at 512 bits their lane trees then run side by side
         a0.add(e0).intoArray(lanesTmp, 0);
         a1.add(e1).intoArray(lanesTmp, l);
         a2.add(e2).intoArray(lanesTmp, 2 * l);
@@ -298,7 +299,11 @@ final class QuantDot {
         c2.add(g2).intoArray(lanesTmp, 10 * l);
         c3.add(g3).intoArray(lanesTmp, 11 * l);
         if (l == 16) {
-            sumLanes16x12(lanesTmp, out);
+            // sumLanes' 16-lane tree for all twelve at once (Lanes.tree16: the same tree, fewer ops)
+            Lanes.tree16(lanesTmp, 12);
+            for (int r = 0; r < 12; r++) {
+                out[r] = lanesTmp[16 * r];
+            }
         } else {
             for (int r = 0; r < 12; r++) {
                 // sumLanes' order for widths other than 16: first to last
@@ -317,24 +322,6 @@ final class QuantDot {
                 out[4 * r + 2] = Math.fma(wr, x[x2 + i], out[4 * r + 2]);
                 out[4 * r + 3] = Math.fma(wr, x[x3 + i], out[4 * r + 3]);
             }
-        }
-    }
-
-    /**
-     * Twelve 16-lane sums: {@code out[r] = sumLanes(tmp[16r .. 16r + 16), 16)} for r < 12, bit for bit,
-     * with the tree's first two levels done eight and four lanes at a time (lane i + lane i + 8 as one
-     * 256-bit add, then i + i + 4 as one 128-bit add) and only the last two in scalars: about half of
-     * sumLanes' loads and adds. Overwrites {@code tmp}. Arrays in, arrays out, so that no vector
-     * crosses a call C2 may not inline.
-     */
-    static void sumLanes16x12(float[] tmp, float[] out) {
-        for (int r = 0; r < 12; r++) {
-            int o = 16 * r;
-            FloatVector.fromArray(FloatVector.SPECIES_256, tmp, o).add(FloatVector.fromArray(FloatVector.SPECIES_256, tmp, o + 8))
-                    .intoArray(tmp, o);
-            FloatVector.fromArray(FloatVector.SPECIES_128, tmp, o).add(FloatVector.fromArray(FloatVector.SPECIES_128, tmp, o + 4))
-                    .intoArray(tmp, o);
-            out[r] = (tmp[o] + tmp[o + 2]) + (tmp[o + 1] + tmp[o + 3]);
         }
     }
 

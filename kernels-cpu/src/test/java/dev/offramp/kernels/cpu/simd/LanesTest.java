@@ -89,4 +89,27 @@ class LanesTest {
             assertThat(Float.floatToRawIntBits(got)).isEqualTo(Float.floatToRawIntBits(Lanes.sumModel(a, 0, a.length)));
         }
     }
+
+    /** tree16 over several stored vectors gives tree()'s bits for each, wide-ranging values included. */
+    @org.junit.jupiter.api.Test
+    void tree16EqualsTreePerVector() {
+        Random rnd = new Random(16);
+        for (int count : new int[] {1, 8, 12}) {
+            for (int round = 0; round < 200; round++) {
+                float[] a = new float[16 * count];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (rnd.nextGaussian() * Math.scalb(1.0, rnd.nextInt(40) - 20));
+                }
+                float[] want = new float[count];
+                for (int r = 0; r < count; r++) {
+                    want[r] = Lanes.tree(java.util.Arrays.copyOfRange(a, 16 * r, 16 * r + 16), 16);
+                }
+                Lanes.tree16(a, count);
+                for (int r = 0; r < count; r++) {
+                    assertThat(Float.floatToRawIntBits(a[16 * r])).as("count %d vector %d", count, r)
+                            .isEqualTo(Float.floatToRawIntBits(want[r]));
+                }
+            }
+        }
+    }
 }
