@@ -384,36 +384,18 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             h0 = q0.fma(x0, h0);
             c += l;
         }
-        float sa, sb, sc, sd, ta, tb, tc, td;
-        if (l == 16) {
-            // the eight lane trees side by side (Lanes.tree16: Lanes.sum's tree, fewer ops)
-            a0.add(a1).intoArray(hs, 0);
-            b0.add(b1).intoArray(hs, 16);
-            c0.add(c1).intoArray(hs, 32);
-            d0.add(d1).intoArray(hs, 48);
-            e0.add(e1).intoArray(hs, 64);
-            f0.add(f1).intoArray(hs, 80);
-            g0.add(g1).intoArray(hs, 96);
-            h0.add(h1).intoArray(hs, 112);
-            Lanes.tree16(hs, 8);
-            sa = hs[0];
-            sb = hs[16];
-            sc = hs[32];
-            sd = hs[48];
-            ta = hs[64];
-            tb = hs[80];
-            tc = hs[96];
-            td = hs[112];
-        } else {
-            sa = Lanes.sum(a0.add(a1), hs);
-            ta = Lanes.sum(e0.add(e1), hs);
-            sb = Lanes.sum(b0.add(b1), hs);
-            tb = Lanes.sum(f0.add(f1), hs);
-            sc = Lanes.sum(c0.add(c1), hs);
-            tc = Lanes.sum(g0.add(g1), hs);
-            sd = Lanes.sum(d0.add(d1), hs);
-            td = Lanes.sum(h0.add(h1), hs);
-        }
+        // the eight lane trees side by side (Lanes.trees: Lanes.sum's tree, fewer ops at 16 lanes)
+        a0.add(a1).intoArray(hs, 0);
+        b0.add(b1).intoArray(hs, l);
+        c0.add(c1).intoArray(hs, 2 * l);
+        d0.add(d1).intoArray(hs, 3 * l);
+        e0.add(e1).intoArray(hs, 4 * l);
+        f0.add(f1).intoArray(hs, 5 * l);
+        g0.add(g1).intoArray(hs, 6 * l);
+        h0.add(h1).intoArray(hs, 7 * l);
+        Lanes.trees(hs, l, 8);
+        float sa = hs[0], sb = hs[l], sc = hs[2 * l], sd = hs[3 * l];
+        float ta = hs[4 * l], tb = hs[5 * l], tc = hs[6 * l], td = hs[7 * l];
         for (; c < cols; c++) {
             float wv = w[c];
             float wq = w[bq + c];

@@ -76,6 +76,26 @@ public final class Lanes {
         }
     }
 
+    /**
+     * {@link #tree} for {@code count} vectors of {@code lanes} floats stored one after another in
+     * {@code a}, result r left in {@code a[r lanes]}: {@link #tree16} at 16 lanes, one tree per vector
+     * otherwise. The same bits as {@link #sum(FloatVector)} of each vector.
+     */
+    public static void trees(float[] a, int lanes, int count) {
+        if (lanes == 16) {
+            tree16(a, count);
+            return;
+        }
+        for (int r = 0; r < count; r++) {
+            int o = r * lanes;
+            for (int n = lanes >> 1; n >= 1; n >>= 1) {
+                for (int i = 0; i < n; i++) {
+                    a[o + i] = a[o + i] + a[o + i + n];
+                }
+            }
+        }
+    }
+
     /** In-place pairwise tree over {@code a[0 .. n)}: a[i] += a[i + n/2], recursively. */
     public static float tree(float[] a, int n) {
         while (n > 1) {
