@@ -112,8 +112,7 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
         return "F16MatmulWiden[" + species().vectorBitSize() + "-bit" + (finite ? ", finite" : "") + "]";
     }
 
-    /** Per-thread landing place for horizontal sums (see {@link Lanes#sum(FloatVector, float[])}). */
-    /** Lane sums: eight 512-bit vectors for the prefill tile's {@link Lanes#tree16}. */
+    /** Per-thread landing place for horizontal sums: one vector, or the prefill tile's eight ({@link Lanes#trees}). */
     private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[128]);
     /** Per-thread widened weight row, grown to the widest row seen. */
     private final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);

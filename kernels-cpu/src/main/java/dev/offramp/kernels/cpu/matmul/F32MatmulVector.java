@@ -64,7 +64,7 @@ public abstract sealed class F32MatmulVector implements MatmulKernel {
         return "F32MatmulVector[" + species().vectorBitSize() + "-bit]";
     }
 
-    /** Per-thread landing place for horizontal sums (see {@link Lanes#sum(FloatVector, float[])}). */
+    /** Per-thread landing place for horizontal sums: one vector, or the prefill tile's eight ({@link Lanes#trees}). */
     private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[128]);
 
     @Override
