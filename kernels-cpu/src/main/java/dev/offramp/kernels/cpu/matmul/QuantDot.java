@@ -107,7 +107,7 @@ final class QuantDot {
      * each weight chunk is loaded once for four tokens and each activation chunk once for two rows.
      * Every (row, token) gets exactly {@link #dot}'s operations in {@link #dot}'s order, so results are
      * bit-identical to eight separate {@code dot} calls. Writes row 0's four sums to {@code out[0..4)}
-     * and row 1's to {@code out[4..8)}.
+     * and row 1's to {@code out[4..8)}. {@code lanesTmp} must hold 8 vectors of floats.
      */
     void dot2x4(float[] w, int wo, int ws, float[] x, int x0, int xs, int len, float[] out, float[] lanesTmp) {
         final VectorSpecies<Float> species = qs.floats();
@@ -170,22 +170,16 @@ final class QuantDot {
             b3 = v.fma(y3, b3);
             i += l;
         }
+        // eight vectors out at once; at 512 bits their lane trees then run side by side
         a0.add(c0).intoArray(lanesTmp, 0);
-        out[0] = sumLanes(lanesTmp, l);
-        a1.add(c1).intoArray(lanesTmp, 0);
-        out[1] = sumLanes(lanesTmp, l);
-        a2.add(c2).intoArray(lanesTmp, 0);
-        out[2] = sumLanes(lanesTmp, l);
-        a3.add(c3).intoArray(lanesTmp, 0);
-        out[3] = sumLanes(lanesTmp, l);
-        b0.add(d0).intoArray(lanesTmp, 0);
-        out[4] = sumLanes(lanesTmp, l);
-        b1.add(d1).intoArray(lanesTmp, 0);
-        out[5] = sumLanes(lanesTmp, l);
-        b2.add(d2).intoArray(lanesTmp, 0);
-        out[6] = sumLanes(lanesTmp, l);
-        b3.add(d3).intoArray(lanesTmp, 0);
-        out[7] = sumLanes(lanesTmp, l);
+        a1.add(c1).intoArray(lanesTmp, l);
+        a2.add(c2).intoArray(lanesTmp, 2 * l);
+        a3.add(c3).intoArray(lanesTmp, 3 * l);
+        b0.add(d0).intoArray(lanesTmp, 4 * l);
+        b1.add(d1).intoArray(lanesTmp, 5 * l);
+        b2.add(d2).intoArray(lanesTmp, 6 * l);
+        b3.add(d3).intoArray(lanesTmp, 7 * l);
+        treeSums(lanesTmp, l, 8, out);
         for (; i < len; i++) {
             float wa = w[wo + i];
             float wb = w[w1 + i];
@@ -298,22 +292,7 @@ final class QuantDot {
         c1.add(g1).intoArray(lanesTmp, 9 * l);
         c2.add(g2).intoArray(lanesTmp, 10 * l);
         c3.add(g3).intoArray(lanesTmp, 11 * l);
-        if (l == 16) {
-            // sumLanes' 16-lane tree for all twelve at once (Lanes.tree16: the same tree, fewer ops)
-            Lanes.tree16(lanesTmp, 12);
-            for (int r = 0; r < 12; r++) {
-                out[r] = lanesTmp[16 * r];
-            }
-        } else {
-            for (int r = 0; r < 12; r++) {
-                // sumLanes' order for widths other than 16: first to last
-                float sum = 0f;
-                for (int k = 0; k < l; k++) {
-                    sum += lanesTmp[r * l + k];
-                }
-                out[r] = sum;
-            }
-        }
+        treeSums(lanesTmp, l, 12, out);
         for (; i < len; i++) {
             for (int r = 0; r < 3; r++) {
                 float wr = w[wo + r * ws + i];
@@ -322,6 +301,28 @@ final class QuantDot {
                 out[4 * r + 2] = Math.fma(wr, x[x2 + i], out[4 * r + 2]);
                 out[4 * r + 3] = Math.fma(wr, x[x3 + i], out[4 * r + 3]);
             }
+        }
+    }
+
+    /**
+     * {@link #sumLanes} of {@code count} vectors stored one after another in {@code tmp}, into
+     * {@code out[0 .. count)}: at 16 lanes side by side ({@link Lanes#tree16}, the same tree), at other
+     * widths first to last as sumLanes adds them.
+     */
+    static void treeSums(float[] tmp, int lanes, int count, float[] out) {
+        if (lanes == 16) {
+            Lanes.tree16(tmp, count);
+            for (int r = 0; r < count; r++) {
+                out[r] = tmp[16 * r];
+            }
+            return;
+        }
+        for (int r = 0; r < count; r++) {
+            float sum = 0f;
+            for (int k = 0; k < lanes; k++) {
+                sum += tmp[r * lanes + k];
+            }
+            out[r] = sum;
         }
     }
 
