@@ -184,8 +184,9 @@ public final class CpuBackend implements Backend {
         MatmulTask task = c.matmul;
         task.set(k, cw.source().data(), cw.cols, xa.data, xa.cols(), n, oa.data, oa.cols());
         int r = (int) rows;
-        // Below ~64K multiply-adds a hand-off to the workers costs more than it saves.
-        int grain = (long) r * cw.cols * n < parallelMinWork ? r : Math.max(16, r / (pool.parallelism() * 8));
+        // Below ~64K multiply-adds a hand-off to the workers costs more than it saves. The grain is
+        // the smallest (last) chunk of the pool's shrinking chunks: 1/32 of the rows on two threads.
+        int grain = (long) r * cw.cols * n < parallelMinWork ? r : Math.max(16, r / (pool.parallelism() * 16));
         try {
             pool.parallelFor(c.job, task, r, grain, c.scratch);
         } finally {

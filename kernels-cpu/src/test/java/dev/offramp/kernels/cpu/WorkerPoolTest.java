@@ -1,7 +1,9 @@
 package dev.offramp.kernels.cpu;
 
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
+import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -58,6 +60,39 @@ class WorkerPoolTest {
             }, 40, 3, new Scratch());
             for (int i = 0; i < 40; i++) {
                 assertThat(runs.get(i)).isEqualTo(1);
+            }
+        }
+    }
+
+    /**
+     * Many short loops back to back whose item counts jump up and down (seeded): a worker still
+     * looking at the previous loop must never claim items of the next one against the old claim state
+     * (a version of the shrinking chunks did, then waited forever for a count it had overshot). Every
+     * item of every loop runs exactly once, and no loop hangs (the racy version hung here within 300,000
+     * loops).
+     */
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void backToBackLoopsOfChangingSizeRunEveryItemOnce() {
+        Random random = new Random(42);
+        try (WorkerPool pool = new WorkerPool(3)) {
+            WorkerPool.Job job = pool.newJob();
+            Scratch scratch = new Scratch();
+            for (int loop = 0; loop < 200_000; loop++) {
+                int items = 1 + random.nextInt(loop % 2 == 0 ? 8 : 400);
+                int grain = 1 + random.nextInt(4);
+                AtomicIntegerArray runs = new AtomicIntegerArray(items);
+                pool.parallelFor(job, (start, end, s) -> {
+                    for (int i = start; i < end; i++) {
+                        runs.incrementAndGet(i);
+                    }
+                }, items, grain, scratch);
+                for (int i = 0; i < items; i++) {
+                    if (runs.get(i) != 1) {
+                        throw new AssertionError("loop " + loop + " (" + items + " items, grain " + grain + "): item "
+                                + i + " ran " + runs.get(i) + " times");
+                    }
+                }
             }
         }
     }
