@@ -255,10 +255,22 @@ public abstract sealed class VectorOps implements CpuOps {
                 a2 = qv.fma(FloatVector.fromArray(s, keys, k2 + d), a2);
                 a3 = qv.fma(FloatVector.fromArray(s, keys, k3 + d), a3);
             }
-            float d0 = bound > 0 ? Lanes.sum(a0, hs) : 0f;
-            float d1 = bound > 0 ? Lanes.sum(a1, hs) : 0f;
-            float d2 = bound > 0 ? Lanes.sum(a2, hs) : 0f;
-            float d3 = bound > 0 ? Lanes.sum(a3, hs) : 0f;
+            float d0 = 0f;
+            float d1 = 0f;
+            float d2 = 0f;
+            float d3 = 0f;
+            if (bound > 0) {
+                // the four lane trees side by side (Lanes.trees: the same additions as Lanes.sum each)
+                a0.intoArray(hs, 0);
+                a1.intoArray(hs, l);
+                a2.intoArray(hs, 2 * l);
+                a3.intoArray(hs, 3 * l);
+                Lanes.trees(hs, l, 4);
+                d0 = hs[0];
+                d1 = hs[l];
+                d2 = hs[2 * l];
+                d3 = hs[3 * l];
+            }
             for (; d < headDim; d++) {
                 float qd = q[qOff + d];
                 d0 = Math.fma(qd, keys[k0 + d], d0);
@@ -285,19 +297,39 @@ public abstract sealed class VectorOps implements CpuOps {
             scores[p] = dot * scale;
         }
         softmax(scores, 0, len);
-        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (p = 0; p < len; p++) {
-            int v = p * kvDim + kvOff;
-            float w = scores[p];
-            FloatVector wv = FloatVector.broadcast(s, w);
-            int d = 0;
-            for (; d < bound; d += l) {
-                FloatVector.fromArray(s, values, v + d).fma(wv, FloatVector.fromArray(s, out, outOff + d))
-                        .intoArray(out, outOff + d);
+        // out = sum over positions of score x value, each lane an FMA chain over the positions in order.
+        // Four vectors of out (a 64-wide head at 512 bits) stay in registers across all positions
+        // instead of a load and a store per position and vector; the chains and their order are those
+        // of the one-vector loop after it, so the bits do not depend on the blocking.
+        int d = 0;
+        for (; d + 4 * l <= bound; d += 4 * l) {
+            FloatVector o0 = FloatVector.zero(s), o1 = o0, o2 = o0, o3 = o0;
+            for (p = 0; p < len; p++) {
+                int v = p * kvDim + kvOff + d;
+                FloatVector wv = FloatVector.broadcast(s, scores[p]);
+                o0 = FloatVector.fromArray(s, values, v).fma(wv, o0);
+                o1 = FloatVector.fromArray(s, values, v + l).fma(wv, o1);
+                o2 = FloatVector.fromArray(s, values, v + 2 * l).fma(wv, o2);
+                o3 = FloatVector.fromArray(s, values, v + 3 * l).fma(wv, o3);
             }
-            for (; d < headDim; d++) {
-                out[outOff + d] = Math.fma(w, values[v + d], out[outOff + d]);
+            o0.intoArray(out, outOff + d);
+            o1.intoArray(out, outOff + d + l);
+            o2.intoArray(out, outOff + d + 2 * l);
+            o3.intoArray(out, outOff + d + 3 * l);
+        }
+        for (; d < bound; d += l) {
+            FloatVector o = FloatVector.zero(s);
+            for (p = 0; p < len; p++) {
+                o = FloatVector.fromArray(s, values, p * kvDim + kvOff + d).fma(FloatVector.broadcast(s, scores[p]), o);
             }
+            o.intoArray(out, outOff + d);
+        }
+        for (; d < headDim; d++) {
+            float o = 0f;
+            for (p = 0; p < len; p++) {
+                o = Math.fma(scores[p], values[p * kvDim + kvOff + d], o);
+            }
+            out[outOff + d] = o;
         }
     }
 
