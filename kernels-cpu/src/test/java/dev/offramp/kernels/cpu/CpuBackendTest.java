@@ -288,4 +288,54 @@ class CpuBackendTest {
                     .hasMessageContaining("Q8_K").hasMessageContaining("blk.0.ffn_up.weight");
         }
     }
+
+    /**
+     * An F16 cache with grouped-query heads (each KV head widened once for its group) gives the bits of an
+     * F32 cache holding the same values (halves, so exact in both), for a prefill of several tokens on two
+     * threads with every op split.
+     */
+    @Test
+    void groupedQueryAttentionOverAnF16CacheEqualsTheF32CacheOfTheSameValues() {
+        int heads = 8, kvHeads = 2, headDim = 32, n = 5;
+        Random random = new Random(11);
+        float[][] qs = new float[n][heads * headDim];
+        float[][] ks = new float[n][kvHeads * headDim];
+        float[][] vs = new float[n][kvHeads * headDim];
+        for (int t = 0; t < n; t++) {
+            for (int i = 0; i < heads * headDim; i++) {
+                qs[t][i] = (float) random.nextGaussian();
+            }
+            for (int i = 0; i < kvHeads * headDim; i++) {
+                ks[t][i] = Float.float16ToFloat(Float.floatToFloat16((float) random.nextGaussian()));
+                vs[t][i] = Float.float16ToFloat(Float.floatToFloat16((float) random.nextGaussian()));
+            }
+        }
+        int[] positions = {0, 1, 2, 3, 4};
+        float[][] results = new float[2][];
+        DType[] types = {DType.F32, DType.F16};
+        try (Backend b = new CpuBackend(2, VectorWidth.PREFERRED, 0)) {
+            for (int c = 0; c < 2; c++) {
+                try (KvCache cache = b.allocateKvCache(1, 8, kvHeads * headDim, types[c])) {
+                    Activations q = b.allocate(n, heads * headDim), out = b.allocate(n, heads * headDim);
+                    Activations k = b.allocate(n, kvHeads * headDim), v = b.allocate(n, kvHeads * headDim);
+                    for (int t = 0; t < n; t++) {
+                        b.write(q, t, qs[t], 0);
+                        b.write(k, t, ks[t], 0);
+                        b.write(v, t, vs[t], 0);
+                    }
+                    b.kvWrite(cache, 0, k, v, n, positions);
+                    b.attention(q, cache, 0, n, positions, heads, kvHeads, headDim, out);
+                    results[c] = new float[n * heads * headDim];
+                    for (int t = 0; t < n; t++) {
+                        b.read(out, t, results[c], t * heads * headDim);
+                    }
+                }
+            }
+        }
+        for (int i = 0; i < results[0].length; i++) {
+            assertThat(Float.floatToRawIntBits(results[1][i])).as("output %d", i)
+                    .isEqualTo(Float.floatToRawIntBits(results[0][i]));
+        }
+        assertThat(results[0]).as("attention produced values").isNotEqualTo(new float[results[0].length]);
+    }
 }
