@@ -547,8 +547,8 @@ public final class CpuBackend implements Backend {
             int kvDim = cache.kvDim();
             // F16 cache: a KV head is widened to floats once for the query heads that share it (items
             // are token-major, so a group's heads are consecutive), then attendF32 runs on the copy:
-            // what attendF16 does per query head, so the same bits, without widening each KV head
-            // group (8 for tinyllama) times.
+            // what CpuOps.attendF16 does per query head, so the same bits, without widening each KV
+            // head group-size (8 for tinyllama) times.
             int widenedT = -1;
             int widenedKv = -1;
             for (int item = start; item < end; item++) {
@@ -563,30 +563,16 @@ public final class CpuBackend implements Backend {
                 if (cache.dtype() == DType.F32) {
                     ops.attendF32(q.data, qOff, cache.keys32[layer], cache.values32[layer], kvOff, kvDim, len,
                             headDim, scale, scores, out.data, outOff);
-                } else if (group == 1) {
-                    ops.attendF16(q.data, qOff, cache.keys16[layer], cache.values16[layer], kvOff, kvDim, len,
-                            headDim, scale, scores, out.data, outOff);
                 } else {
                     float[] k32 = scratch.a(len * headDim);
                     float[] v32 = scratch.b(len * headDim);
                     if (t != widenedT || kvHead != widenedKv) {
-                        widen(cache.keys16[layer], kvOff, kvDim, len, headDim, k32);
-                        widen(cache.values16[layer], kvOff, kvDim, len, headDim, v32);
+                        CpuOps.widenHead(cache.keys16[layer], kvOff, kvDim, len, headDim, k32);
+                        CpuOps.widenHead(cache.values16[layer], kvOff, kvDim, len, headDim, v32);
                         widenedT = t;
                         widenedKv = kvHead;
                     }
                     ops.attendF32(q.data, qOff, k32, v32, 0, headDim, len, headDim, scale, scores, out.data, outOff);
-                }
-            }
-        }
-
-        /** Positions {@code [0, len)} of one KV head ({@code headDim} halves at {@code kvOff} of each {@code kvDim} row) as floats, packed. */
-        private static void widen(short[] src, int kvOff, int kvDim, int len, int headDim, float[] dst) {
-            for (int p = 0; p < len; p++) {
-                int from = p * kvDim + kvOff;
-                int to = p * headDim;
-                for (int d = 0; d < headDim; d++) {
-                    dst[to + d] = Float.float16ToFloat(src[from + d]);
                 }
             }
         }

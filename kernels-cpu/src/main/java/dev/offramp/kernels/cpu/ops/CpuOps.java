@@ -38,6 +38,23 @@ public interface CpuOps {
     void attendF32(float[] q, int qOff, float[] keys, float[] values, int kvOff, int kvDim, int len,
                    int headDim, float scale, float[] scores, float[] out, int outOff);
 
+    /**
+     * Positions {@code [0, len)} of one head of an F16 cache ({@code headDim} halves at {@code kvOff} of
+     * each {@code kvDim}-wide row) widened exactly to floats, packed {@code headDim} apart into
+     * {@code dst}. A plain {@code Float.float16ToFloat} loop, which C2 turns into {@code vcvtph2ps} (one
+     * instruction per vector) where the CPU has it; in-register bit manipulation costs a dozen vector
+     * operations per load.
+     */
+    static void widenHead(short[] halves, int kvOff, int kvDim, int len, int headDim, float[] dst) {
+        for (int p = 0; p < len; p++) {
+            int from = p * kvDim + kvOff;
+            int to = p * headDim;
+            for (int d = 0; d < headDim; d++) {
+                dst[to + d] = Float.float16ToFloat(halves[from + d]);
+            }
+        }
+    }
+
     /** {@link #attendF32} over an F16 cache (raw binary16 bits). */
     void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
                    int headDim, float scale, float[] scores, float[] out, int outOff);

@@ -334,10 +334,8 @@ public abstract sealed class VectorOps implements CpuOps {
     }
 
     /**
-     * Widens this head's keys and values to floats first, then runs {@link #attendF32} on them. The
-     * widening is a plain {@code Float.float16ToFloat} loop, which C2 turns into {@code vcvtph2ps}
-     * (one instruction per vector) where the CPU has it; in-register bit manipulation costs a dozen
-     * vector operations per load. Results are those of {@link #attendF32} on the exact widened values.
+     * Widens this head's keys and values to floats first ({@link CpuOps#widenHead}), then runs
+     * {@link #attendF32} on them: results are those of {@link #attendF32} on the exact widened values.
      */
     @Override
     public void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
@@ -345,16 +343,8 @@ public abstract sealed class VectorOps implements CpuOps {
         int n = len * headDim;
         float[] k32 = grow(widenKeys, n);
         float[] v32 = grow(widenValues, n);
-        for (int p = 0; p < len; p++) {
-            int src = p * kvDim + kvOff;
-            int dst = p * headDim;
-            for (int d = 0; d < headDim; d++) {
-                k32[dst + d] = Float.float16ToFloat(keys[src + d]);
-            }
-            for (int d = 0; d < headDim; d++) {
-                v32[dst + d] = Float.float16ToFloat(values[src + d]);
-            }
-        }
+        CpuOps.widenHead(keys, kvOff, kvDim, len, headDim, k32);
+        CpuOps.widenHead(values, kvOff, kvDim, len, headDim, v32);
         attendF32(q, qOff, k32, v32, 0, headDim, len, headDim, scale, scores, out, outOff);
     }
 
