@@ -94,8 +94,7 @@ final class GenerationConfigJson {
     /** The id under {@code key}, or -1 when absent, "none" or outside the vocabulary. */
     private static int id(GgufMetadata md, String key, int vocabSize) {
         long v = md.getLong(key, -1);
-        // llama.cpp's "no token" is -1, which a UINT32 field holds as 0xFFFFFFFF (stories260K's padding id)
-        if (v < 0 || v == 0xFFFF_FFFFL) {
+        if (!isToken(v)) {
             return -1;
         }
         if (v >= vocabSize) {
@@ -104,6 +103,11 @@ final class GenerationConfigJson {
             return -1;
         }
         return (int) v;
+    }
+
+    /** False for a missing id (-1) and for llama.cpp's "no token", -1 held by a UINT32 field as 0xFFFFFFFF (stories260K's padding id). */
+    private static boolean isToken(long v) {
+        return v >= 0 && v != 0xFFFF_FFFFL;
     }
 
     /**
@@ -131,7 +135,7 @@ final class GenerationConfigJson {
         List<String> free = new ArrayList<>();
         for (String k : STOP_KEYS) {
             long v = md.getLong(k, -1);
-            if (v >= 0 && v != 0xFFFF_FFFFL) {
+            if (isToken(v)) {
                 named.add(v);
             } else if (!k.equals(EOS)) {
                 free.add(k);
