@@ -18,8 +18,9 @@ import java.nio.ByteOrder;
  * <p>Order of one output {@code (t, r)}, whatever the batch or row split: lanes accumulate with FMA
  * in two accumulators (even and odd vector blocks), a final odd block goes to the first, the two are
  * added, lanes are summed in {@link Lanes#sum}'s fixed tree, and the tail past the last full vector
- * is added with scalar FMAs. Four tokens share each weight load ({@link #dot4}) in prefill; that path
- * performs exactly the same operations per token as {@link #dot1}, so batch 1 and batch N agree.
+ * is added with scalar FMAs. In prefill, four tokens share each weight load ({@link #dot4}), or at 512
+ * bits rows are widened a block at a time and swept by the quantized kernels' tiles ({@link #tiles});
+ * both perform exactly the same operations per token as {@link #dot1}, so batch 1 and batch N agree.
  *
  * <p>Why one subclass per width: Vector API code is compiled to SIMD instructions only when C2 sees
  * the species as a constant. A species in an instance field is not one, so each width is a subclass
@@ -43,9 +44,15 @@ public abstract sealed class BF16MatmulVector implements MatmulKernel {
 
     abstract VectorSpecies<Float> species();
 
-    /** Whether prefill runs the 4-token x 2-row tile (16 live accumulators: AVX-512's 32 registers only). */
-    boolean pairRows() {
-        return false;
+    /**
+     * The tiles of the quantized kernels' several-token path, or null where this kernel tiles on its own.
+     * Only at 16 lanes: there {@link QuantDot#dot} performs {@link #dot1}'s operations in dot1's order
+     * (chunk pairs into two accumulators, an odd last chunk into the first, the halving lane tree, the
+     * scalar tail), so prefill through these tiles equals decode bit for bit; at 8 or 4 lanes QuantDot
+     * adds the lanes first to last and dot1 by a tree.
+     */
+    QuantDot tiles() {
+        return null;
     }
 
     /** Shorts of half the float width: one 16-bit weight per float lane. */
@@ -73,7 +80,7 @@ public abstract sealed class BF16MatmulVector implements MatmulKernel {
         return "BF16MatmulVector[" + species().vectorBitSize() + "-bit]";
     }
 
-    /** Per-thread landing place for horizontal sums: one vector, or the prefill tile's eight ({@link Lanes#trees}). */
+    /** Per-thread landing place for a horizontal sum (one vector). */
     private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[128]);
 
     @Override
@@ -81,21 +88,15 @@ public abstract sealed class BF16MatmulVector implements MatmulKernel {
                              float[] out, int outStride, int rowStart, int rowEnd) {
         float[] hs = sumScratch.get();
         long rowBytes = 2L * cols;
-        int r = rowStart;
-        if (n >= 4 && pairRows()) {
-            // Prefill: 4 tokens x 2 rows per pass, so each x vector loaded serves two rows.
-            for (; r + 2 <= rowEnd; r += 2) {
-                long base = r * rowBytes;
-                int t = 0;
-                for (; t + 4 <= n; t += 4) {
-                    dot4x2(w, base, rowBytes, cols, x, t * xStride, xStride, out, t * outStride + r, outStride, hs);
-                }
-                for (; t < n; t++) {
-                    out[t * outStride + r] = dot1(w, base, cols, x, t * xStride, hs);
-                    out[t * outStride + r + 1] = dot1(w, base + rowBytes, cols, x, t * xStride, hs);
-                }
-            }
+        QuantDot tiles = tiles();
+        if (tiles != null && n > 1) {
+            // Prefill: rows widened a block at a time into L2 and swept by 3-row x 4-token tiles, as the
+            // quantized kernels do.
+            QuantMatmulVector.rowBlockTiles(tiles, WIDEN, w, rowBytes, cols, x, xStride, n, out, outStride,
+                    rowStart, rowEnd, QuantMatmulVector.scratch(cols));
+            return;
         }
+        int r = rowStart;
         for (; r < rowEnd; r++) {
             long base = r * rowBytes;
             int t = 0;
@@ -179,105 +180,26 @@ public abstract sealed class BF16MatmulVector implements MatmulKernel {
     }
 
     /**
-     * {@link #dot4} for rows {@code base} and {@code base + rowBytes} at once: each (token, row) output
-     * gets exactly {@link #dot1}'s operations in dot1's order (even/odd block accumulators, odd final
-     * block into the first, the same lane tree, the same scalar tail), so tiles never change bits.
+     * A row widened by the 16-bit shift, 16 lanes at a time (the tiles run at 512 bits only; C2 does not
+     * vectorize the scalar form of this loop, which left prefill no faster than the old tile).
      */
-    private void dot4x2(MemorySegment w, long base, long rowBytes, int cols, float[] x, int xo, int xs,
-                        float[] out, int oo, int os, float[] hs) {
-        VectorSpecies<Float> s = species();
-        int l = s.length();
-        long bq = base + rowBytes;
-        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), e0 = FloatVector.zero(s), e1 = FloatVector.zero(s);
-        FloatVector b0 = FloatVector.zero(s), b1 = FloatVector.zero(s), f0 = FloatVector.zero(s), f1 = FloatVector.zero(s);
-        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s), g0 = FloatVector.zero(s), g1 = FloatVector.zero(s);
-        FloatVector d0 = FloatVector.zero(s), d1 = FloatVector.zero(s), h0 = FloatVector.zero(s), h1 = FloatVector.zero(s);
-        int xa = xo, xb = xo + xs, xc = xo + 2 * xs, xd = xo + 3 * xs;
+    private static final QuantMatmulVector.RowWidener WIDEN = (w, base, cols, dst, dstOffset, s) -> {
         int c = 0;
-        for (int end = cols - 2 * l; c <= end; c += 2 * l) {
-            FloatVector p0 = load(w, base + 2L * c);
-            FloatVector p1 = load(w, base + 2L * (c + l));
-            FloatVector q0 = load(w, bq + 2L * c);
-            FloatVector q1 = load(w, bq + 2L * (c + l));
-            FloatVector x0 = FloatVector.fromArray(s, x, xa + c), x1 = FloatVector.fromArray(s, x, xa + c + l);
-            a0 = p0.fma(x0, a0);
-            a1 = p1.fma(x1, a1);
-            e0 = q0.fma(x0, e0);
-            e1 = q1.fma(x1, e1);
-            x0 = FloatVector.fromArray(s, x, xb + c);
-            x1 = FloatVector.fromArray(s, x, xb + c + l);
-            b0 = p0.fma(x0, b0);
-            b1 = p1.fma(x1, b1);
-            f0 = q0.fma(x0, f0);
-            f1 = q1.fma(x1, f1);
-            x0 = FloatVector.fromArray(s, x, xc + c);
-            x1 = FloatVector.fromArray(s, x, xc + c + l);
-            c0 = p0.fma(x0, c0);
-            c1 = p1.fma(x1, c1);
-            g0 = q0.fma(x0, g0);
-            g1 = q1.fma(x1, g1);
-            x0 = FloatVector.fromArray(s, x, xd + c);
-            x1 = FloatVector.fromArray(s, x, xd + c + l);
-            d0 = p0.fma(x0, d0);
-            d1 = p1.fma(x1, d1);
-            h0 = q0.fma(x0, h0);
-            h1 = q1.fma(x1, h1);
+        for (int whole = cols & ~15; c < whole; c += 16) {
+            Lanes.bf16ToFloat((IntVector) ShortVector.fromMemorySegment(ShortVector.SPECIES_256, w, base + 2L * c, LE)
+                    .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0)).intoArray(dst, dstOffset + c);
         }
-        if (c + l <= cols) {
-            FloatVector p0 = load(w, base + 2L * c);
-            FloatVector q0 = load(w, bq + 2L * c);
-            FloatVector x0 = FloatVector.fromArray(s, x, xa + c);
-            a0 = p0.fma(x0, a0);
-            e0 = q0.fma(x0, e0);
-            x0 = FloatVector.fromArray(s, x, xb + c);
-            b0 = p0.fma(x0, b0);
-            f0 = q0.fma(x0, f0);
-            x0 = FloatVector.fromArray(s, x, xc + c);
-            c0 = p0.fma(x0, c0);
-            g0 = q0.fma(x0, g0);
-            x0 = FloatVector.fromArray(s, x, xd + c);
-            d0 = p0.fma(x0, d0);
-            h0 = q0.fma(x0, h0);
-            c += l;
-        }
-        // the eight lane trees side by side (Lanes.trees: Lanes.sum's tree, fewer ops at 16 lanes)
-        a0.add(a1).intoArray(hs, 0);
-        b0.add(b1).intoArray(hs, l);
-        c0.add(c1).intoArray(hs, 2 * l);
-        d0.add(d1).intoArray(hs, 3 * l);
-        e0.add(e1).intoArray(hs, 4 * l);
-        f0.add(f1).intoArray(hs, 5 * l);
-        g0.add(g1).intoArray(hs, 6 * l);
-        h0.add(h1).intoArray(hs, 7 * l);
-        Lanes.trees(hs, l, 8);
-        float sa = hs[0], sb = hs[l], sc = hs[2 * l], sd = hs[3 * l];
-        float ta = hs[4 * l], tb = hs[5 * l], tc = hs[6 * l], td = hs[7 * l];
         for (; c < cols; c++) {
-            float wv = Float.intBitsToFloat((w.get(I16_LE, base + 2L * c) & 0xFFFF) << 16);
-            float wq = Float.intBitsToFloat((w.get(I16_LE, bq + 2L * c) & 0xFFFF) << 16);
-            sa = Math.fma(wv, x[xa + c], sa);
-            sb = Math.fma(wv, x[xb + c], sb);
-            sc = Math.fma(wv, x[xc + c], sc);
-            sd = Math.fma(wv, x[xd + c], sd);
-            ta = Math.fma(wq, x[xa + c], ta);
-            tb = Math.fma(wq, x[xb + c], tb);
-            tc = Math.fma(wq, x[xc + c], tc);
-            td = Math.fma(wq, x[xd + c], td);
+            dst[dstOffset + c] = Float.intBitsToFloat((w.get(I16_LE, base + 2L * c) & 0xFFFF) << 16);
         }
-        out[oo] = sa;
-        out[oo + os] = sb;
-        out[oo + 2 * os] = sc;
-        out[oo + 3 * os] = sd;
-        out[oo + 1] = ta;
-        out[oo + os + 1] = tb;
-        out[oo + 2 * os + 1] = tc;
-        out[oo + 3 * os + 1] = td;
-    }
+    };
 
     static final class W512 extends BF16MatmulVector {
+        private final QuantDot tiles = new QuantDot(QuantSpecies.of(FloatVector.SPECIES_512));
+
         @Override
-        boolean pairRows() {
-            return true;
+        QuantDot tiles() {
+            return tiles;
         }
 
         @Override

@@ -83,9 +83,15 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
 
     abstract VectorSpecies<Float> species();
 
-    /** Whether prefill runs the 4-token x 2-row tile (16 live accumulators: AVX-512's 32 registers only). */
-    boolean pairRows() {
-        return false;
+    /**
+     * The tiles of the quantized kernels' several-token path, or null where this kernel tiles on its own.
+     * Only at 16 lanes: there {@link QuantDot#dot} performs {@link #dot1}'s operations in dot1's order
+     * (chunk pairs into two accumulators, an odd last chunk into the first, the halving lane tree, the
+     * scalar tail), so prefill through these tiles equals decode bit for bit; at 8 or 4 lanes
+     * QuantDot adds the lanes first to last and dot1 by a tree.
+     */
+    QuantDot tiles() {
+        return null;
     }
 
     /** Shorts of the float width: twice the lanes, each half widened by {@code part} 0 and 1. */
@@ -112,7 +118,7 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
         return "F16MatmulWiden[" + species().vectorBitSize() + "-bit" + (finite ? ", finite" : "") + "]";
     }
 
-    /** Per-thread landing place for horizontal sums: one vector, or the prefill tile's eight ({@link Lanes#trees}). */
+    /** Per-thread landing place for a horizontal sum (one vector). */
     private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[128]);
     /** Per-thread widened weight row, grown to the widest row seen. */
     private final ThreadLocal<float[]> rowBuffer = ThreadLocal.withInitial(() -> new float[0]);
@@ -132,30 +138,22 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             }
             return;
         }
+        QuantDot tiles = tiles();
+        if (tiles != null && n > 1) {
+            // Prefill: rows widened a block at a time into L2 and swept by 3-row x 4-token tiles, as the
+            // quantized kernels do (the former 2-row x 4-token tile over whole rows ran 0.55-0.77x of this:
+            // FloatMatmulBench n=64, docs/benchmarks.md).
+            QuantMatmulVector.rowBlockTiles(tiles, WIDEN, w, 2L * cols, cols, x, xStride, n, out, outStride,
+                    rowStart, rowEnd, QuantMatmulVector.scratch(cols));
+            return;
+        }
         float[] row = rowBuffer.get();
-        if (row.length < 2 * cols) {
-            row = new float[2 * cols];
+        if (row.length < cols) {
+            row = new float[cols];
             rowBuffer.set(row);
         }
         long rowBytes = 2L * cols;
         int r = rowStart;
-        if (n >= 4 && pairRows()) {
-            // Prefill: widen two rows, then 4 tokens x 2 rows per pass (each x load serves both rows).
-            for (; r + 2 <= rowEnd; r += 2) {
-                long base = r * rowBytes;
-                for (int c = 0; c < 2 * cols; c++) {
-                    row[c] = Float.float16ToFloat(w.get(I16_LE, base + 2L * c));
-                }
-                int t = 0;
-                for (; t + 4 <= n; t += 4) {
-                    dot4x2(row, cols, x, t * xStride, xStride, out, t * outStride + r, outStride, hs);
-                }
-                for (; t < n; t++) {
-                    out[t * outStride + r] = dot1(row, 0, cols, x, t * xStride, hs);
-                    out[t * outStride + r + 1] = dot1(row, cols, cols, x, t * xStride, hs);
-                }
-            }
-        }
         for (; r < rowEnd; r++) {
             long base = r * rowBytes;
             for (int c = 0; c < cols; c++) {
@@ -321,110 +319,23 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
         out[oo + 3 * os] = sd;
     }
 
-    /**
-     * {@link #dot4} for two widened rows at once ({@code w[0, cols)} and {@code w[cols, 2 cols)}): each (token, row) output
-     * gets exactly {@link #dot1}'s operations in dot1's order (even/odd block accumulators, odd final
-     * block into the first, the same lane tree, the same scalar tail), so tiles never change bits.
-     */
-    private void dot4x2(float[] w, int cols, float[] x, int xo, int xs,
-                        float[] out, int oo, int os, float[] hs) {
-        VectorSpecies<Float> s = species();
-        int l = s.length();
-        int bq = cols;
-        FloatVector a0 = FloatVector.zero(s), a1 = FloatVector.zero(s), e0 = FloatVector.zero(s), e1 = FloatVector.zero(s);
-        FloatVector b0 = FloatVector.zero(s), b1 = FloatVector.zero(s), f0 = FloatVector.zero(s), f1 = FloatVector.zero(s);
-        FloatVector c0 = FloatVector.zero(s), c1 = FloatVector.zero(s), g0 = FloatVector.zero(s), g1 = FloatVector.zero(s);
-        FloatVector d0 = FloatVector.zero(s), d1 = FloatVector.zero(s), h0 = FloatVector.zero(s), h1 = FloatVector.zero(s);
-        int xa = xo, xb = xo + xs, xc = xo + 2 * xs, xd = xo + 3 * xs;
-        int c = 0;
-        for (int end = cols - 2 * l; c <= end; c += 2 * l) {
-            FloatVector p0 = FloatVector.fromArray(s, w, c);
-            FloatVector p1 = FloatVector.fromArray(s, w, c + l);
-            FloatVector q0 = FloatVector.fromArray(s, w, bq + c);
-            FloatVector q1 = FloatVector.fromArray(s, w, bq + c + l);
-            FloatVector x0 = FloatVector.fromArray(s, x, xa + c), x1 = FloatVector.fromArray(s, x, xa + c + l);
-            a0 = p0.fma(x0, a0);
-            a1 = p1.fma(x1, a1);
-            e0 = q0.fma(x0, e0);
-            e1 = q1.fma(x1, e1);
-            x0 = FloatVector.fromArray(s, x, xb + c);
-            x1 = FloatVector.fromArray(s, x, xb + c + l);
-            b0 = p0.fma(x0, b0);
-            b1 = p1.fma(x1, b1);
-            f0 = q0.fma(x0, f0);
-            f1 = q1.fma(x1, f1);
-            x0 = FloatVector.fromArray(s, x, xc + c);
-            x1 = FloatVector.fromArray(s, x, xc + c + l);
-            c0 = p0.fma(x0, c0);
-            c1 = p1.fma(x1, c1);
-            g0 = q0.fma(x0, g0);
-            g1 = q1.fma(x1, g1);
-            x0 = FloatVector.fromArray(s, x, xd + c);
-            x1 = FloatVector.fromArray(s, x, xd + c + l);
-            d0 = p0.fma(x0, d0);
-            d1 = p1.fma(x1, d1);
-            h0 = q0.fma(x0, h0);
-            h1 = q1.fma(x1, h1);
+    /** Plain {@link Float#float16ToFloat} over a row: C2 compiles the loop to {@code vcvtph2ps}. */
+    private static final QuantMatmulVector.RowWidener WIDEN = (w, base, cols, dst, dstOffset, s) -> {
+        for (int c = 0; c < cols; c++) {
+            dst[dstOffset + c] = Float.float16ToFloat(w.get(I16_LE, base + 2L * c));
         }
-        if (c + l <= cols) {
-            FloatVector p0 = FloatVector.fromArray(s, w, c);
-            FloatVector q0 = FloatVector.fromArray(s, w, bq + c);
-            FloatVector x0 = FloatVector.fromArray(s, x, xa + c);
-            a0 = p0.fma(x0, a0);
-            e0 = q0.fma(x0, e0);
-            x0 = FloatVector.fromArray(s, x, xb + c);
-            b0 = p0.fma(x0, b0);
-            f0 = q0.fma(x0, f0);
-            x0 = FloatVector.fromArray(s, x, xc + c);
-            c0 = p0.fma(x0, c0);
-            g0 = q0.fma(x0, g0);
-            x0 = FloatVector.fromArray(s, x, xd + c);
-            d0 = p0.fma(x0, d0);
-            h0 = q0.fma(x0, h0);
-            c += l;
-        }
-        // the eight lane trees side by side (Lanes.trees: Lanes.sum's tree, fewer ops at 16 lanes)
-        a0.add(a1).intoArray(hs, 0);
-        b0.add(b1).intoArray(hs, l);
-        c0.add(c1).intoArray(hs, 2 * l);
-        d0.add(d1).intoArray(hs, 3 * l);
-        e0.add(e1).intoArray(hs, 4 * l);
-        f0.add(f1).intoArray(hs, 5 * l);
-        g0.add(g1).intoArray(hs, 6 * l);
-        h0.add(h1).intoArray(hs, 7 * l);
-        Lanes.trees(hs, l, 8);
-        float sa = hs[0], sb = hs[l], sc = hs[2 * l], sd = hs[3 * l];
-        float ta = hs[4 * l], tb = hs[5 * l], tc = hs[6 * l], td = hs[7 * l];
-        for (; c < cols; c++) {
-            float wv = w[c];
-            float wq = w[bq + c];
-            sa = Math.fma(wv, x[xa + c], sa);
-            sb = Math.fma(wv, x[xb + c], sb);
-            sc = Math.fma(wv, x[xc + c], sc);
-            sd = Math.fma(wv, x[xd + c], sd);
-            ta = Math.fma(wq, x[xa + c], ta);
-            tb = Math.fma(wq, x[xb + c], tb);
-            tc = Math.fma(wq, x[xc + c], tc);
-            td = Math.fma(wq, x[xd + c], td);
-        }
-        out[oo] = sa;
-        out[oo + os] = sb;
-        out[oo + 2 * os] = sc;
-        out[oo + 3 * os] = sd;
-        out[oo + 1] = ta;
-        out[oo + os + 1] = tb;
-        out[oo + 2 * os + 1] = tc;
-        out[oo + 3 * os + 1] = td;
-    }
+    };
 
     static final class W512 extends F16MatmulWiden {
         W512(boolean finite) {
             super(finite);
         }
 
+        private final QuantDot tiles = new QuantDot(QuantSpecies.of(FloatVector.SPECIES_512));
+
         @Override
-        boolean pairRows() {
-            return true;
+        QuantDot tiles() {
+            return tiles;
         }
 
         @Override

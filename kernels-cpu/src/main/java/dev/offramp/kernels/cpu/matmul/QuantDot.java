@@ -25,6 +25,11 @@ final class QuantDot {
         this.qs = qs;
     }
 
+    /** Float lanes per chunk. */
+    int lanes() {
+        return qs.floats().length();
+    }
+
     /** {@code lanesTmp} must hold at least one vector of floats; it receives the final lanes. */
     float dot(float[] w, int wo, float[] x, int xo, int len, float[] lanesTmp) {
         final VectorSpecies<Float> species = qs.floats();

@@ -111,22 +111,41 @@ public class QuantMatmulVector implements MatmulKernel {
             }
             return;
         }
-        // Several tokens (prefill, verification): a block of rows is decoded once into floats (kept
-        // in L2), then swept by tiles of three (512-bit) or two rows x four tokens, each weight chunk
-        // loaded once per four tokens and each activation chunk once per three or two rows.
+        rowBlockTiles(dot, widener, w, rowBytes, cols, x, xStride, n, out, outStride, rowStart, rowEnd, s);
+    }
+
+    /** Widens one weight row to floats: the first stage of {@link #rowBlockTiles}. */
+    interface RowWidener {
+        void widen(MemorySegment w, long base, int cols, float[] dst, int dstOffset, Scratch s);
+    }
+
+    /** This kernel's {@link #decodeRow}, bound once (a method reference made per call would allocate). */
+    private final RowWidener widener = this::decodeRow;
+
+    /**
+     * Several tokens (prefill, verification) against rows {@code [rowStart, rowEnd)}: a block of rows is
+     * widened once into floats (kept in L2), then swept by tiles of three (512-bit) or two rows x four
+     * tokens, each weight chunk loaded once per four tokens and each activation chunk once per three or
+     * two rows. Every (token, row) gets {@link QuantDot#dot}'s operations in its order, whatever the tile,
+     * so a kernel whose one-token path equals {@code dot.dot} of the widened row is batch-invariant.
+     */
+    static void rowBlockTiles(QuantDot dot, RowWidener widener, MemorySegment w, long rowBytes, int cols,
+                              float[] x, int xStride, int n, float[] out, int outStride, int rowStart, int rowEnd,
+                              Scratch s) {
         int rowBlock = Math.max(1, Math.min(rowEnd - rowStart, ROW_BLOCK_FLOATS / cols));
         float[] rows = s.rows(rowBlock * cols);
         float[] tile = s.tile;
+        boolean wide = dot.lanes() == 16;
         for (int r0 = rowStart; r0 < rowEnd; r0 += rowBlock) {
             int rn = Math.min(rowBlock, rowEnd - r0);
             for (int i = 0; i < rn; i++) {
-                decodeRow(w, (r0 + i) * rowBytes, cols, rows, i * cols, s);
+                widener.widen(w, (r0 + i) * rowBytes, cols, rows, i * cols, s);
             }
             int t = 0;
             for (; t + 4 <= n; t += 4) {
                 int xo = t * xStride;
                 int i = 0;
-                if (qs.floats().length() == 16) {
+                if (wide) {
                     // 32 registers hold 3 x 4 x 2 accumulators plus the loads (see QuantDot.dot3x4)
                     for (; i + 3 <= rn; i += 3) {
                         dot.dot3x4(rows, i * cols, cols, x, xo, xStride, cols, tile, s.lanes);
@@ -273,7 +292,8 @@ public class QuantMatmulVector implements MatmulKernel {
                 .mul(sc[g]).sub(mn[g]);
     }
 
-    final Scratch scratch(int cols) {
+    /** This thread's buffers, sized for rows of {@code cols} values. */
+    static Scratch scratch(int cols) {
         Scratch s = SCRATCH.get();
         if (s == null) {
             s = new Scratch();
