@@ -138,13 +138,8 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             }
             return;
         }
-        QuantDot tiles = tiles();
-        if (tiles != null && n > 1) {
-            // Prefill: rows widened a block at a time into L2 and swept by 3-row x 4-token tiles, as the
-            // quantized kernels do (the former 2-row x 4-token tile over whole rows ran 0.55-0.77x of this:
-            // FloatMatmulBench n=64, docs/benchmarks.md).
-            QuantMatmulVector.rowBlockTiles(tiles, WIDEN, w, 2L * cols, cols, x, xStride, n, out, outStride,
-                    rowStart, rowEnd, QuantMatmulVector.scratch(cols));
+        if (QuantMatmulVector.floatRowBlockTiles(tiles(), WIDEN, w, 2L * cols, cols, x, xStride, n, out, outStride,
+                rowStart, rowEnd)) {
             return;
         }
         float[] row = rowBuffer.get();

@@ -76,12 +76,8 @@ public abstract sealed class F32MatmulVector implements MatmulKernel {
                              float[] out, int outStride, int rowStart, int rowEnd) {
         float[] hs = sumScratch.get();
         long rowBytes = 4L * cols;
-        QuantDot tiles = tiles();
-        if (tiles != null && n > 1) {
-            // Prefill: rows widened a block at a time into L2 and swept by 3-row x 4-token tiles, as the
-            // quantized kernels do.
-            QuantMatmulVector.rowBlockTiles(tiles, WIDEN, w, rowBytes, cols, x, xStride, n, out, outStride,
-                    rowStart, rowEnd, QuantMatmulVector.scratch(cols));
+        if (QuantMatmulVector.floatRowBlockTiles(tiles(), WIDEN, w, rowBytes, cols, x, xStride, n, out, outStride,
+                rowStart, rowEnd)) {
             return;
         }
         int r = rowStart;

@@ -123,6 +123,21 @@ public class QuantMatmulVector implements MatmulKernel {
     private final RowWidener widener = this::decodeRow;
 
     /**
+     * The float kernels' (F32, F16, BF16) prefill at 16 lanes: {@link #rowBlockTiles} when {@code tiles}
+     * is set and there are several tokens, else false and nothing done. Their former 2-row x 4-token
+     * tile over whole rows ran 0.55-0.77x of this (FloatMatmulBench n=64, docs/benchmarks.md).
+     */
+    static boolean floatRowBlockTiles(QuantDot tiles, RowWidener widener, MemorySegment w, long rowBytes, int cols,
+                                      float[] x, int xStride, int n, float[] out, int outStride, int rowStart,
+                                      int rowEnd) {
+        if (tiles == null || n < 2) {
+            return false;
+        }
+        rowBlockTiles(tiles, widener, w, rowBytes, cols, x, xStride, n, out, outStride, rowStart, rowEnd, scratch(cols));
+        return true;
+    }
+
+    /**
      * Several tokens (prefill, verification) against rows {@code [rowStart, rowEnd)}: a block of rows is
      * widened once into floats (kept in L2), then swept by tiles of three (512-bit) or two rows x four
      * tokens, each weight chunk loaded once per four tokens and each activation chunk once per three or
