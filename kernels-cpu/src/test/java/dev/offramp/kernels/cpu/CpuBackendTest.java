@@ -268,6 +268,68 @@ class CpuBackendTest {
         }
     }
 
+    /**
+     * Several weights of one input in one call (q/k/v, gate/up): every output equals its own single
+     * matmul bit for bit, for mixed types and row counts, one token and several, with rows split across
+     * three threads (chunks straddle the weights' boundaries); mismatched lists and shapes are refused,
+     * naming the tensor.
+     */
+    @Test
+    void severalWeightsOfOneInputEqualOneCallEach() {
+        Random rnd = new Random(21);
+        int cols = 96;
+        int[] rows = {40, 17, 64};
+        Tensor[] ts = {
+                quantized("blk.0.attn_q.weight", DType.Q8_0, TestTensors.random(rnd, rows[0] * cols), rows[0], cols),
+                TestTensors.tensor("blk.0.attn_k.weight", DType.F32, TestTensors.random(rnd, rows[1] * cols), rows[1], cols),
+                quantized("blk.0.attn_v.weight", DType.Q4_0, TestTensors.random(rnd, rows[2] * cols), rows[2], cols)};
+        try (Backend b = new CpuBackend(3, VectorWidth.PREFERRED, 0)) {
+            Weight[] ws = new Weight[ts.length];
+            for (int i = 0; i < ts.length; i++) {
+                ws[i] = b.prepare(ts[i]);
+            }
+            for (int n : new int[]{1, 5}) {
+                Activations x = b.allocate(n, cols);
+                for (int t = 0; t < n; t++) {
+                    b.write(x, t, TestTensors.random(rnd, cols), 0);
+                }
+                Activations[] together = new Activations[ts.length];
+                Activations[] alone = new Activations[ts.length];
+                for (int i = 0; i < ts.length; i++) {
+                    together[i] = b.allocate(n, rows[i]);
+                    alone[i] = b.allocate(n, rows[i]);
+                    b.matmul(ws[i], x, n, alone[i]);
+                }
+                b.matmul(ws, x, n, together);
+                for (int i = 0; i < ts.length; i++) {
+                    float[] got = new float[rows[i]], want = new float[rows[i]];
+                    for (int t = 0; t < n; t++) {
+                        b.read(together[i], t, got, 0);
+                        b.read(alone[i], t, want, 0);
+                        assertThat(got).as("%s, n=%d, token %d", ts[i].name(), n, t).containsExactly(want);
+                    }
+                }
+            }
+            Activations x = b.allocate(1, cols);
+            Activations[] outs = {b.allocate(1, rows[0]), b.allocate(1, rows[1])};
+            assertThatThrownBy(() -> b.matmul(ws, x, 1, outs))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("3 weights but 2 outputs");
+            assertThatThrownBy(() -> b.matmul(new Weight[]{ws[0], ws[2]}, x, 1, outs))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("blk.0.attn_v.weight").hasMessageContaining("out has 17 columns");
+        }
+    }
+
+    private static Tensor quantized(String name, DType type, float[] v, int rows, int cols) {
+        java.lang.foreign.MemorySegment seg = Arena.ofAuto().allocate(type.bytesFor((long) rows * cols));
+        switch (type) {
+            case Q8_0 -> dev.offramp.core.tensor.quant.Q8_0Codec.quantize(v, 0, seg, 0, rows * cols);
+            case Q4_0 -> dev.offramp.core.tensor.quant.Q4_0Codec.quantize(v, 0, seg, 0, rows * cols);
+            default -> throw new IllegalArgumentException(type.toString());
+        }
+        return new Tensor(name, type, new long[]{rows, cols}, seg);
+    }
+
     @Test
     void closedBackendRefusesWork() {
         Backend b = new CpuBackend(2);

@@ -55,6 +55,21 @@ public interface Backend extends AutoCloseable {
     /** {@code out[t][r] = sum_c w[r][c] * x[t][c]} for {@code t < n}, {@code r < w.rows()}. */
     void matmul(Weight w, Activations x, int n, Activations out);
 
+    /**
+     * {@link #matmul(Weight, Activations, int, Activations)} of each {@code weights[i]} into {@code outs[i]},
+     * all of the same input: the projections a block reads from one normalized activation (q/k/v,
+     * gate/up). A backend may run them as one pass (the CPU backend splits their rows across its threads
+     * together); the results must equal one call per weight bit for bit. The default makes those calls.
+     */
+    default void matmul(Weight[] weights, Activations x, int n, Activations[] outs) {
+        if (weights.length != outs.length) {
+            throw new IllegalArgumentException("matmul: " + weights.length + " weights but " + outs.length + " outputs");
+        }
+        for (int i = 0; i < weights.length; i++) {
+            matmul(weights[i], x, n, outs[i]);
+        }
+    }
+
     /** {@code x[t][c] += bias[c]}. */
     void addBias(Activations x, Weight bias, int n);
 

@@ -26,6 +26,9 @@ public final class ForwardState implements AutoCloseable {
     final Activations proj;   // wo / ffn_down output
     final Activations gate;
     final Activations up;
+    /** {q, k, v} and {gate, up}: the outputs of the projections that share an input, for one backend call each. */
+    final Activations[] qkv;
+    final Activations[] gateUp;
     final int[] chunkTokens;
     final int[] chunkPositions;
     final int vocab;
@@ -59,6 +62,8 @@ public final class ForwardState implements AutoCloseable {
         this.proj = backend.allocate(chunk, c.dim());
         this.gate = backend.allocate(chunk, c.ffnDim());
         this.up = backend.allocate(chunk, c.ffnDim());
+        this.qkv = new Activations[]{q, k, v};
+        this.gateUp = new Activations[]{gate, up};
         this.chunkTokens = new int[chunk];
         this.chunkPositions = new int[chunk];
         ensureHeadRows(1);

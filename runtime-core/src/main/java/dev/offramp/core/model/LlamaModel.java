@@ -46,6 +46,9 @@ public final class LlamaModel {
     private final Weight outputNorm;
     private final Weight output;
     private final List<LayerWeights> layers;
+    /** Per layer {wq, wk, wv} and {gate, up}: projections of one input, one backend call each. */
+    private final Weight[][] qkv;
+    private final Weight[][] gateUp;
     private final RopeTable rope;
 
     private LlamaModel(ModelConfig config, Backend backend, Weight tokenEmbedding, Weight outputNorm,
@@ -57,6 +60,13 @@ public final class LlamaModel {
         this.output = output;
         this.layers = layers;
         this.rope = rope;
+        this.qkv = new Weight[layers.size()][];
+        this.gateUp = new Weight[layers.size()][];
+        for (int l = 0; l < layers.size(); l++) {
+            LayerWeights w = layers.get(l);
+            qkv[l] = new Weight[]{w.wq(), w.wk(), w.wv()};
+            gateUp[l] = new Weight[]{w.gate(), w.up()};
+        }
     }
 
     /**
@@ -209,9 +219,10 @@ public final class LlamaModel {
     private void block(ForwardState s, LayerWeights w, int layer, int m) {
         ModelConfig c = config;
         backend.rmsnorm(s.x, w.attnNorm(), c.normEps(), m, s.xb);
-        project(w.wq(), w.bq(), s.xb, m, s.q);
-        project(w.wk(), w.bk(), s.xb, m, s.k);
-        project(w.wv(), w.bv(), s.xb, m, s.v);
+        backend.matmul(qkv[layer], s.xb, m, s.qkv);
+        addBias(s.q, w.bq(), m);
+        addBias(s.k, w.bk(), m);
+        addBias(s.v, w.bv(), m);
         backend.rope(s.q, m, c.heads(), c.headDim(), s.chunkPositions, rope);
         backend.rope(s.k, m, c.kvHeads(), c.headDim(), s.chunkPositions, rope);
         backend.kvWrite(s.cache, layer, s.k, s.v, m, s.chunkPositions);
@@ -220,8 +231,9 @@ public final class LlamaModel {
         backend.add(s.x, s.proj, m);
 
         backend.rmsnorm(s.x, w.ffnNorm(), c.normEps(), m, s.xb);
-        project(w.gate(), w.bGate(), s.xb, m, s.gate);
-        project(w.up(), w.bUp(), s.xb, m, s.up);
+        backend.matmul(gateUp[layer], s.xb, m, s.gateUp);
+        addBias(s.gate, w.bGate(), m);
+        addBias(s.up, w.bUp(), m);
         backend.siluMul(s.gate, s.up, m);
         project(w.down(), w.bDown(), s.gate, m, s.proj);
         backend.add(s.x, s.proj, m);
@@ -229,6 +241,10 @@ public final class LlamaModel {
 
     private void project(Weight w, Weight bias, Activations in, int m, Activations out) {
         backend.matmul(w, in, m, out);
+        addBias(out, bias, m);
+    }
+
+    private void addBias(Activations out, Weight bias, int m) {
         if (bias != null) {
             backend.addBias(out, bias, m);
         }
