@@ -628,8 +628,8 @@ public final class CpuBackend implements Backend {
             int kvDim = cache.kvDim();
             // F16 cache: a KV head is widened to floats once for the query heads that share it (items
             // are token-major, so a group's heads are consecutive), then attendF32 runs on the copy:
-            // what CpuOps.attendF16 does per query head, so the same bits, without widening each KV
-            // head group-size (8 for tinyllama) times.
+            // the widening is exact, so these are attendF32's bits on the cached values, without
+            // widening each KV head group-size (8 for tinyllama) times.
             int widenedT = -1;
             int widenedKv = -1;
             for (int item = start; item < end; item++) {

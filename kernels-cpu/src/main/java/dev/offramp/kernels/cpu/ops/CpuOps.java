@@ -55,10 +55,6 @@ public interface CpuOps {
         }
     }
 
-    /** {@link #attendF32} over an F16 cache (raw binary16 bits). */
-    void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
-                   int headDim, float scale, float[] scores, float[] out, int outOff);
-
     /** In-place softmax of {@code x[off .. off+n)}. */
     void softmax(float[] x, int off, int n);
 }

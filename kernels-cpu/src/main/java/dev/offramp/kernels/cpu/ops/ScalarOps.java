@@ -97,26 +97,4 @@ public final class ScalarOps implements CpuOps {
             }
         }
     }
-
-    @Override
-    public void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
-                          int headDim, float scale, float[] scores, float[] out, int outOff) {
-        for (int p = 0; p < len; p++) {
-            int k = p * kvDim + kvOff;
-            float s = 0f;
-            for (int d = 0; d < headDim; d++) {
-                s = Math.fma(q[qOff + d], Float.float16ToFloat(keys[k + d]), s);
-            }
-            scores[p] = s * scale;
-        }
-        softmax(scores, 0, len);
-        java.util.Arrays.fill(out, outOff, outOff + headDim, 0f);
-        for (int p = 0; p < len; p++) {
-            int v = p * kvDim + kvOff;
-            float w = scores[p];
-            for (int d = 0; d < headDim; d++) {
-                out[outOff + d] = Math.fma(w, Float.float16ToFloat(values[v + d]), out[outOff + d]);
-            }
-        }
-    }
 }

@@ -20,9 +20,6 @@ public abstract sealed class VectorOps implements CpuOps {
     private final ScalarOps scalar = new ScalarOps();
     /** Per-thread landing place for horizontal sums ({@link Lanes#sum(FloatVector, float[])}): one store instead of 16 lane extractions. */
     private final ThreadLocal<float[]> sumScratch = ThreadLocal.withInitial(() -> new float[64]);
-    /** Per-thread buffers for an F16 cache's keys and values of one head, widened (grown to the longest context seen). */
-    private final ThreadLocal<float[]> widenKeys = ThreadLocal.withInitial(() -> new float[1024]);
-    private final ThreadLocal<float[]> widenValues = ThreadLocal.withInitial(() -> new float[1024]);
     /** Per-thread buffer for SiLU's exp(-g), grown to the widest row seen. */
     private final ThreadLocal<float[]> expScratch = ThreadLocal.withInitial(() -> new float[256]);
 
@@ -331,30 +328,6 @@ public abstract sealed class VectorOps implements CpuOps {
             }
             out[outOff + d] = o;
         }
-    }
-
-    /**
-     * Widens this head's keys and values to floats first ({@link CpuOps#widenHead}), then runs
-     * {@link #attendF32} on them: results are those of {@link #attendF32} on the exact widened values.
-     */
-    @Override
-    public void attendF16(float[] q, int qOff, short[] keys, short[] values, int kvOff, int kvDim, int len,
-                          int headDim, float scale, float[] scores, float[] out, int outOff) {
-        int n = len * headDim;
-        float[] k32 = grow(widenKeys, n);
-        float[] v32 = grow(widenValues, n);
-        CpuOps.widenHead(keys, kvOff, kvDim, len, headDim, k32);
-        CpuOps.widenHead(values, kvOff, kvDim, len, headDim, v32);
-        attendF32(q, qOff, k32, v32, 0, headDim, len, headDim, scale, scores, out, outOff);
-    }
-
-    private static float[] grow(ThreadLocal<float[]> holder, int n) {
-        float[] b = holder.get();
-        if (b.length < n) {
-            b = new float[Math.max(n, 2 * b.length)];
-            holder.set(b);
-        }
-        return b;
     }
 
     static final class W512 extends VectorOps {

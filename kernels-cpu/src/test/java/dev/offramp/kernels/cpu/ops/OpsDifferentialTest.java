@@ -123,7 +123,8 @@ class OpsDifferentialTest {
     }
 
     /**
-     * Attention of one head over {@code len} positions, F32 and F16 caches. Tolerance 1e-5 absolute on
+     * Attention of one head over {@code len} positions (an F16 cache's head is widened exactly by
+     * {@link CpuOps#widenHead} first, then attended as F32: checked bit for bit). Tolerance 1e-5 absolute on
      * outputs of magnitude ~1: scores differ by dot-product rounding (~1e-6 relative), which the
      * softmax and the (bit-identical) weighted sum carry through.
      */
@@ -153,22 +154,17 @@ class OpsDifferentialTest {
                     assertThat((double) oa[i]).as("F32 hd=%d len=%d i=%d", headDim, len, i)
                             .isCloseTo(ob[i], org.assertj.core.data.Offset.offset(1e-5));
                 }
-                // the vector F16 path is the F32 path on exactly widened values, bit for bit
-                float[] kw = new float[k.length], vw = new float[val.length];
-                for (int i = 0; i < k.length; i++) {
-                    kw[i] = Float.float16ToFloat(k16[i]);
-                    vw[i] = Float.float16ToFloat(v16[i]);
-                }
-                float[] o32 = new float[headDim + 2];
-                v.attendF32(q, 1, kw, vw, kvOff, kvDim, len, headDim, scale, new float[len], o32, 2);
-                Arrays.fill(oa, 0f);
-                Arrays.fill(ob, 0f);
-                v.attendF16(q, 1, k16, v16, kvOff, kvDim, len, headDim, scale, new float[len], oa, 2);
-                assertBits(oa, o32, "F16 vs widened F32 hd=" + headDim + " len=" + len);
-                s.attendF16(q, 1, k16, v16, kvOff, kvDim, len, headDim, scale, new float[len], ob, 2);
-                for (int i = 0; i < oa.length; i++) {
-                    assertThat((double) oa[i]).as("F16 hd=%d len=%d i=%d", headDim, len, i)
-                            .isCloseTo(ob[i], org.assertj.core.data.Offset.offset(1e-5));
+                // an F16 cache is read through widenHead (then attendF32): one head's halves, exactly widened
+                float[] kh = new float[len * headDim], vh = new float[len * headDim];
+                CpuOps.widenHead(k16, kvOff, kvDim, len, headDim, kh);
+                CpuOps.widenHead(v16, kvOff, kvDim, len, headDim, vh);
+                for (int p = 0; p < len; p++) {
+                    for (int d = 0; d < headDim; d++) {
+                        assertThat(Float.floatToRawIntBits(kh[p * headDim + d])).as("key p=%d d=%d", p, d)
+                                .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat(k16[p * kvDim + kvOff + d])));
+                        assertThat(Float.floatToRawIntBits(vh[p * headDim + d])).as("value p=%d d=%d", p, d)
+                                .isEqualTo(Float.floatToRawIntBits(Float.float16ToFloat(v16[p * kvDim + kvOff + d])));
+                    }
                 }
             }
         }
