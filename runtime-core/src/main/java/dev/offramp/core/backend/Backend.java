@@ -60,6 +60,9 @@ public interface Backend extends AutoCloseable {
      * all of the same input: the projections a block reads from one normalized activation (q/k/v,
      * gate/up). A backend may run them as one pass (the CPU backend splits their rows across its threads
      * together); the results must equal one call per weight bit for bit. The default makes those calls.
+     * <pre>{@code
+     * backend.matmul(new Weight[]{wq, wk, wv}, xb, n, new Activations[]{q, k, v}); // arrays made once, reused
+     * }</pre>
      */
     default void matmul(Weight[] weights, Activations x, int n, Activations[] outs) {
         if (weights.length != outs.length) {
