@@ -157,18 +157,7 @@ public final class CpuBackend implements Backend {
 
     @Override
     public void matmul(Weight w, Activations x, int n, Activations out) {
-        ensureOpen();
-        CpuActivations xa = act(x, "x");
-        checkRows(n, xa, "x");
-        Caller c = callers.get();
-        MatmulTask task = c.matmul;
-        task.reset(xa.data, xa.cols(), n);
-        try {
-            addPart(task, w, xa, n, out);
-            runMatmul(c, task);
-        } finally {
-            task.clear();
-        }
+        matmulParts(w, out, null, null, x, n);
     }
 
     /**
@@ -179,20 +168,33 @@ public final class CpuBackend implements Backend {
      */
     @Override
     public void matmul(Weight[] weights, Activations x, int n, Activations[] outs) {
-        ensureOpen();
         if (weights.length != outs.length) {
             throw new IllegalArgumentException("matmul: " + weights.length + " weights but " + outs.length + " outputs");
         }
+        matmulParts(null, null, weights, outs, x, n);
+    }
+
+    /** One weight ({@code w}, {@code out}) or several ({@code ws}, {@code outs}) of input {@code x}, one parallel loop. */
+    private void matmulParts(Weight w, Activations out, Weight[] ws, Activations[] outs, Activations x, int n) {
+        ensureOpen();
         CpuActivations xa = act(x, "x");
         checkRows(n, xa, "x");
         Caller c = callers.get();
         MatmulTask task = c.matmul;
         task.reset(xa.data, xa.cols(), n);
         try {
-            for (int i = 0; i < weights.length; i++) {
-                addPart(task, weights[i], xa, n, outs[i]);
+            if (ws == null) {
+                addPart(task, w, xa, n, out);
+            } else {
+                for (int i = 0; i < ws.length; i++) {
+                    addPart(task, ws[i], xa, n, outs[i]);
+                }
             }
-            runMatmul(c, task);
+            int r = task.rows();
+            // Below ~64K multiply-adds a hand-off to the workers costs more than it saves. The grain is
+            // the smallest (last) chunk of the pool's shrinking chunks: 1/32 of the rows on two threads.
+            int grain = task.work() < parallelMinWork ? r : Math.max(16, r / (pool.parallelism() * 16));
+            pool.parallelFor(c.job, task, r, grain, c.scratch);
         } finally {
             task.clear();
         }
@@ -221,14 +223,6 @@ public final class CpuBackend implements Backend {
             throw new IllegalArgumentException("matmul " + cw.source().name() + ": out must not be x");
         }
         task.add(k, cw.source().data(), cw.cols, (int) rows, oa.data, oa.cols());
-    }
-
-    private void runMatmul(Caller c, MatmulTask task) {
-        int r = task.rows();
-        // Below ~64K multiply-adds a hand-off to the workers costs more than it saves. The grain is
-        // the smallest (last) chunk of the pool's shrinking chunks: 1/32 of the rows on two threads.
-        int grain = task.work() < parallelMinWork ? r : Math.max(16, r / (pool.parallelism() * 16));
-        pool.parallelFor(c.job, task, r, grain, c.scratch);
     }
 
     @Override
