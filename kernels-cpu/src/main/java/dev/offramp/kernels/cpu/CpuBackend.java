@@ -171,6 +171,13 @@ public final class CpuBackend implements Backend {
         if (weights.length != outs.length) {
             throw new IllegalArgumentException("matmul: " + weights.length + " weights but " + outs.length + " outputs");
         }
+        for (int i = 0; i < outs.length; i++) {
+            for (int j = i + 1; j < outs.length; j++) {
+                if (outs[i] == outs[j]) {
+                    throw new IllegalArgumentException("matmul: outputs " + i + " and " + j + " are the same activations");
+                }
+            }
+        }
         matmulParts(null, null, weights, outs, x, n);
     }
 

@@ -317,6 +317,8 @@ class CpuBackendTest {
             assertThatThrownBy(() -> b.matmul(new Weight[]{ws[0], ws[2]}, x, 1, outs))
                     .isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("blk.0.attn_v.weight").hasMessageContaining("out has 17 columns");
+            assertThatThrownBy(() -> b.matmul(new Weight[]{ws[0], ws[0]}, x, 1, new Activations[]{outs[0], outs[0]}))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("outputs 0 and 1 are the same");
         }
     }
 
