@@ -87,24 +87,24 @@ public final class Lanes {
             return;
         }
         for (int r = 0; r < count; r++) {
-            int o = r * lanes;
-            for (int n = lanes >> 1; n >= 1; n >>= 1) {
-                for (int i = 0; i < n; i++) {
-                    a[o + i] = a[o + i] + a[o + i + n];
-                }
-            }
+            tree(a, r * lanes, lanes);
         }
     }
 
     /** In-place pairwise tree over {@code a[0 .. n)}: a[i] += a[i + n/2], recursively. */
     public static float tree(float[] a, int n) {
+        return tree(a, 0, n);
+    }
+
+    /** {@link #tree(float[], int)} over {@code a[o .. o + n)}, result left in {@code a[o]}. */
+    private static float tree(float[] a, int o, int n) {
         while (n > 1) {
             n >>= 1;
             for (int i = 0; i < n; i++) {
-                a[i] = a[i] + a[i + n];
+                a[o + i] = a[o + i] + a[o + i + n];
             }
         }
-        return a[0];
+        return a[o];
     }
 
     /** The same tree for any power-of-two lane count (wide SVE vectors). */

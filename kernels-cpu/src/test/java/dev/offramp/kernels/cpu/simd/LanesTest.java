@@ -112,4 +112,28 @@ class LanesTest {
             }
         }
     }
+
+    /** trees over stored vectors of 4, 8 and 16 lanes gives tree()'s bits for each (the attention scores' lane sums). */
+    @org.junit.jupiter.api.Test
+    void treesEqualTreePerVectorAtEveryWidth() {
+        Random rnd = new Random(17);
+        for (int lanes : new int[] {4, 8, 16}) {
+            for (int round = 0; round < 100; round++) {
+                int count = 4;
+                float[] a = new float[lanes * count];
+                for (int i = 0; i < a.length; i++) {
+                    a[i] = (float) (rnd.nextGaussian() * Math.scalb(1.0, rnd.nextInt(40) - 20));
+                }
+                float[] want = new float[count];
+                for (int r = 0; r < count; r++) {
+                    want[r] = Lanes.tree(java.util.Arrays.copyOfRange(a, lanes * r, lanes * r + lanes), lanes);
+                }
+                Lanes.trees(a, lanes, count);
+                for (int r = 0; r < count; r++) {
+                    assertThat(Float.floatToRawIntBits(a[lanes * r])).as("lanes %d vector %d", lanes, r)
+                            .isEqualTo(Float.floatToRawIntBits(want[r]));
+                }
+            }
+        }
+    }
 }
