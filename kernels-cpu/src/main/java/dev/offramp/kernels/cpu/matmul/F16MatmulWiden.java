@@ -238,18 +238,18 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
     private static void rowsFinite512(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
                                       float[] hs) {
         VectorSpecies<Float> s = FloatVector.SPECIES_512;
-        int pairs = cols & ~31;
+        int pairs = cols >>> 5;
         long rowBytes = 2L * cols;
         for (int r = rowStart; r < rowEnd; r++) {
             long base = r * rowBytes;
             FloatVector a0 = FloatVector.zero(s);
             FloatVector a1 = FloatVector.zero(s);
-            for (int p = 0, np = cols >>> 5; p < np; p++) {
+            for (int p = 0; p < pairs; p++) {
                 int k = 32 * p;
                 a0 = MinifloatWiden.f16(halves(w, base + 2L * k)).fma(FloatVector.fromArray(s, x, k), a0);
                 a1 = MinifloatWiden.f16(halves(w, base + 2L * k + 32)).fma(FloatVector.fromArray(s, x, k + 16), a1);
             }
-            int c = pairs;
+            int c = 32 * pairs;
             if (c + 16 <= cols) {
                 a0 = MinifloatWiden.f16(halves(w, base + 2L * c)).fma(FloatVector.fromArray(s, x, c), a0);
                 c += 16;
