@@ -15,6 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import java.util.Arrays;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** The 12-layer GQA model trained here (tied embeddings) against llama.cpp's greedy text. */
 class StoriesEe12GoldenTest {
@@ -43,6 +44,22 @@ class StoriesEe12GoldenTest {
             assertThat(r.tokens()).hasSize(130);
             String text = "Once upon a time" + g.tokenizer().decode(r.tokens(), false);
             assertThat(golden()).as(Arrays.toString(r.tokens())).startsWith(text);
+        }
+    }
+
+    /**
+     * Q4_0 against int8 activations is llama.cpp's own arithmetic (ggml_vec_dot_q4_0_q8_0), and every
+     * matrix of this file is Q4_0: the greedy text equals llama.cpp's to the last token. (With float
+     * activations it left llama.cpp's text after ~25 tokens.)
+     */
+    @Test
+    void q4_0GreedyTextEqualsLlamaCpp() throws Exception {
+        assumeTrue(jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length() >= 32, "Q4_0 takes int8 activations on 512-bit vectors only");
+        String golden = Goldens.json("stories-ee12_greedy_goldens.json").at("/models/Q4_0/llamacpp_81ff7abe_text").asText();
+        try (Generator g = Models.load(Fixtures.model("trained/stories-ee12-Q4_0.gguf"));
+             Session s = g.newSession(SessionOptions.defaults().withContextLength(512))) {
+            Generation r = s.generate("Once upon a time", GenerateOptions.greedy(150), null);
+            assertThat("Once upon a time" + r.text()).isEqualTo(golden);
         }
     }
 }

@@ -8,6 +8,7 @@ import dev.offramp.core.backend.Weight;
 import dev.offramp.core.model.RopeStyle;
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
+import dev.offramp.kernels.cpu.matmul.Int8Activations;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.ops.CpuOps;
 
@@ -201,7 +202,7 @@ public final class CpuBackend implements Backend {
             // Below ~64K multiply-adds a hand-off to the workers costs more than it saves. The grain is
             // the smallest (last) chunk of the pool's shrinking chunks: 1/32 of the rows on two threads.
             int grain = task.work() < parallelMinWork ? r : Math.max(16, r / (pool.parallelism() * 16));
-            pool.parallelFor(c.job, task, r, grain, c.scratch);
+            pool.parallelFor(c.job, task, r, grain, task.rowGroup(), c.scratch);
         } finally {
             task.clear();
         }
@@ -528,6 +529,11 @@ public final class CpuBackend implements Backend {
         private float[][] out = new float[4][];
         private int[] outStride = new int[4];
         private int[] first = new int[5];
+        private boolean[] int8 = new boolean[4];
+        /** x quantized once per call for the kernels that read int8 activations (all parts share x). */
+        private final Int8Activations xq = new Int8Activations();
+        private boolean quantized;
+        private int rowGroup;
 
         void reset(float[] x, int xStride, int n) {
             this.x = x;
@@ -535,6 +541,8 @@ public final class CpuBackend implements Backend {
             this.n = n;
             parts = 0;
             work = 0;
+            quantized = false;
+            rowGroup = 1;
         }
 
         void add(MatmulKernel k, MemorySegment weight, int weightCols, int rows, float[] o, int oStride) {
@@ -546,7 +554,15 @@ public final class CpuBackend implements Backend {
                 out = java.util.Arrays.copyOf(out, size);
                 outStride = java.util.Arrays.copyOf(outStride, size);
                 first = java.util.Arrays.copyOf(first, size + 1);
+                int8 = java.util.Arrays.copyOf(int8, size);
             }
+            int8[parts] = k.int8Activations() && n > 0;
+            if (int8[parts] && !quantized) {
+                // on the calling thread, before the workers start: they all read it
+                k.quantize(xq, x, xStride, n, weightCols);
+                quantized = true;
+            }
+            rowGroup = Math.max(rowGroup, k.rowGroup());
             kernel[parts] = k;
             w[parts] = weight;
             cols[parts] = weightCols;
@@ -563,6 +579,11 @@ public final class CpuBackend implements Backend {
 
         long work() {
             return work;
+        }
+
+        /** The largest row group of the parts' kernels: chunks start on multiples of it. */
+        int rowGroup() {
+            return rowGroup;
         }
 
         void clear() {
@@ -583,7 +604,11 @@ public final class CpuBackend implements Backend {
             }
             while (start < end) {
                 int partEnd = Math.min(end, first[p + 1]);
-                kernel[p].matmul(w[p], cols[p], x, xStride, n, out[p], outStride[p], start - first[p], partEnd - first[p]);
+                if (int8[p]) {
+                    kernel[p].matmul(w[p], cols[p], xq, n, out[p], outStride[p], start - first[p], partEnd - first[p]);
+                } else {
+                    kernel[p].matmul(w[p], cols[p], x, xStride, n, out[p], outStride[p], start - first[p], partEnd - first[p]);
+                }
                 start = partEnd;
                 p++;
             }

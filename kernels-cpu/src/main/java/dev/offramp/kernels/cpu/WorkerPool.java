@@ -68,6 +68,14 @@ final class WorkerPool implements AutoCloseable {
      * done. Exceptions of any chunk are rethrown here.
      */
     void parallelFor(Job job, RangeTask task, int items, int grain, Scratch callerScratch) {
+        parallelFor(job, task, items, grain, 1, callerScratch);
+    }
+
+    /**
+     * {@link #parallelFor(Job, RangeTask, int, int, Scratch)} with every chunk starting at a multiple of
+     * {@code align} (kernels that compute rows in groups then never split a group between threads).
+     */
+    void parallelFor(Job job, RangeTask task, int items, int grain, int align, Scratch callerScratch) {
         if (items <= 0) {
             return;
         }
@@ -81,7 +89,7 @@ final class WorkerPool implements AutoCloseable {
             task.run(0, items, callerScratch); // every slot busy: this caller works alone
             return;
         }
-        job.start(task, items, grain, 2 * parallelism());
+        job.start(task, items, grain, Math.max(1, align), 2 * parallelism());
         published.incrementAndGet();
         for (Worker w : workers) {
             if (w.parked) {
@@ -145,6 +153,7 @@ final class WorkerPool implements AutoCloseable {
         private RangeTask task;
         private int items;
         private int grain;
+        private int align;
         private int split;
         private volatile boolean waiting;
         volatile Throwable failure;
@@ -153,7 +162,7 @@ final class WorkerPool implements AutoCloseable {
             this.owner = owner;
         }
 
-        void start(RangeTask task, int items, int grain, int split) {
+        void start(RangeTask task, int items, int grain, int align, int split) {
             // First a new generation with nothing left to claim: a worker that read the old state and
             // then sees this loop's fields (a larger item count) would otherwise claim items of this
             // loop against the old state; its CAS now fails.
@@ -162,6 +171,7 @@ final class WorkerPool implements AutoCloseable {
             this.task = task;
             this.items = items;
             this.grain = grain;
+            this.align = align;
             this.split = split;
             done.set(0);
             // The volatile write publishes the plain fields above to any worker whose CAS succeeds.
@@ -178,7 +188,9 @@ final class WorkerPool implements AutoCloseable {
                 if (remaining <= 0) {
                     return ran;
                 }
-                int size = Math.min(remaining, Math.max(grain, remaining / split));
+                int want = Math.max(grain, remaining / split);
+                // every size but the last is a multiple of align, so every chunk starts on one
+                int size = Math.min(remaining, want + (align - want % align) % align);
                 if (!state.compareAndSet(s, s + size)) {
                     continue;
                 }

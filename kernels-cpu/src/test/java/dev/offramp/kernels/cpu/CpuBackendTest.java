@@ -322,6 +322,44 @@ class CpuBackendTest {
         }
     }
 
+    /**
+     * Q4_0 (int8 activations on 512-bit machines): a 7-token batch on three threads gives each token the
+     * bits of that token alone on one thread, so prefill, verification and decode agree.
+     */
+    @Test
+    void q4_0BatchOnThreeThreadsEqualsOneTokenOnOne() {
+        Random rnd = new Random(22);
+        int cols = 256, rows = 100, n = 7;
+        Tensor t = quantized("w", DType.Q4_0, TestTensors.random(rnd, rows * cols), rows, cols);
+        float[][] xs = new float[n][];
+        for (int i = 0; i < n; i++) {
+            xs[i] = TestTensors.random(rnd, cols);
+        }
+        float[][] batch = new float[n][rows];
+        try (Backend b = new CpuBackend(3, VectorWidth.PREFERRED, 0)) {
+            Weight w = b.prepare(t);
+            Activations x = b.allocate(n, cols), y = b.allocate(n, rows);
+            for (int i = 0; i < n; i++) {
+                b.write(x, i, xs[i], 0);
+            }
+            b.matmul(w, x, n, y);
+            for (int i = 0; i < n; i++) {
+                b.read(y, i, batch[i], 0);
+            }
+        }
+        try (Backend b = new CpuBackend(1, VectorWidth.PREFERRED, 0)) {
+            Weight w = b.prepare(t);
+            Activations x = b.allocate(1, cols), y = b.allocate(1, rows);
+            float[] one = new float[rows];
+            for (int i = 0; i < n; i++) {
+                b.write(x, 0, xs[i], 0);
+                b.matmul(w, x, 1, y);
+                b.read(y, 0, one, 0);
+                assertThat(one).as("token %d", i).containsExactly(batch[i]);
+            }
+        }
+    }
+
     private static Tensor quantized(String name, DType type, float[] v, int rows, int cols) {
         java.lang.foreign.MemorySegment seg = Arena.ofAuto().allocate(type.bytesFor((long) rows * cols));
         switch (type) {

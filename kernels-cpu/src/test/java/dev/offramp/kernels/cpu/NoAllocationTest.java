@@ -62,4 +62,45 @@ class NoAllocationTest {
             assertThat(allocated).as("bytes allocated by 1000 warm decode steps").isLessThan(16 * 1024);
         }
     }
+
+    /**
+     * The Q4_0 kernel with int8 activations, on 512-bit vectors, through the backend (activations
+     * quantized per call on the caller): once C2 has compiled it, a decode-shaped matmul allocates
+     * nothing. A vector that C2 fails to keep in registers (its per-method inlining budget) is boxed
+     * on every block, so a window that never gets quiet fails here.
+     */
+    @Test
+    void warmQ4_0Int8MatmulsAllocateNothing() {
+        var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        assumeTrue(mx.isThreadAllocatedMemorySupported());
+        assumeTrue(jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length() >= 32, "needs 512-bit vectors");
+        int rows = 96, cols = 256;
+        try (CpuBackend b = new CpuBackend(1, VectorWidth.bits(512), 0)) {
+            Weight w = b.prepare(q4_0("w", rows, cols, new Random(5)));
+            Activations x = b.allocate(1, cols), y = b.allocate(1, rows);
+            Activations x4 = b.allocate(4, cols), y4 = b.allocate(4, rows);
+            long allocated = Long.MAX_VALUE;
+            for (int window = 0; window < 40 && allocated >= 1024; window++) {
+                long before = mx.getCurrentThreadAllocatedBytes();
+                for (int i = 0; i < 1000; i++) {
+                    b.matmul(w, x, 1, y);
+                    b.matmul(w, x4, 4, y4);
+                }
+                allocated = mx.getCurrentThreadAllocatedBytes() - before;
+            }
+            assertThat(allocated).as("bytes allocated by 1000 warm Q4_0 decode + 4-token matmuls").isLessThan(1024);
+        }
+    }
+
+    /** A Q4_0 tensor of random quants with modest f16 scales. */
+    static dev.offramp.core.tensor.Tensor q4_0(String name, int rows, int cols, Random rnd) {
+        byte[] bytes = new byte[rows * cols / 32 * 18];
+        rnd.nextBytes(bytes);
+        java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(bytes.length, 64);
+        seg.copyFrom(java.lang.foreign.MemorySegment.ofArray(bytes));
+        for (long blk = 0; blk < bytes.length; blk += 18) {
+            seg.set(TestTensors.I16_LE, blk, Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.05f));
+        }
+        return new dev.offramp.core.tensor.Tensor(name, DType.Q4_0, new long[] {rows, cols}, seg);
+    }
 }

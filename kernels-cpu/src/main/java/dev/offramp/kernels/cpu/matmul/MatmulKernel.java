@@ -26,4 +26,40 @@ public interface MatmulKernel {
 
     /** The plain scalar reference of this kernel (itself, for a scalar kernel). */
     MatmulKernel scalar();
+
+    /**
+     * True when this kernel computes with activations quantized to int8 ({@link Int8Activations}):
+     * a caller that splits one call's rows over threads then quantizes once and calls
+     * {@link #matmul(MemorySegment, int, Int8Activations, int, float[], int, int, int)}; the float
+     * {@code matmul} quantizes on each call and gives the same bits.
+     */
+    default boolean int8Activations() {
+        return false;
+    }
+
+    /**
+     * Quantizes {@code n} rows of {@code x} into {@code a} for this kernel's int8 {@code matmul}: the
+     * bits of {@link Int8Activations#quantize}, which this default calls; a kernel may use a faster
+     * quantizer that gives the same bits.
+     */
+    default void quantize(Int8Activations a, float[] x, int xStride, int n, int cols) {
+        a.quantize(x, xStride, n, cols);
+    }
+
+    /**
+     * {@link #matmul} with the activations already quantized ({@code x} holds at least {@code n} rows of
+     * {@code cols}); only for kernels whose {@link #int8Activations()} is true.
+     */
+    default void matmul(MemorySegment w, int cols, Int8Activations x, int n,
+                        float[] out, int outStride, int rowStart, int rowEnd) {
+        throw new UnsupportedOperationException(getClass().getSimpleName() + " reads float activations");
+    }
+
+    /**
+     * Rows this kernel computes together: a row split at multiples of it does no work twice (any split
+     * still gives the same bits).
+     */
+    default int rowGroup() {
+        return 1;
+    }
 }

@@ -1,0 +1,71 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+
+import java.lang.foreign.MemorySegment;
+
+/**
+ * Scalar twin of {@link Q4_0Int8MatmulVector}: Q4_0 weights against int8 activations, llama.cpp's
+ * {@code ggml_vec_dot_q4_0_q8_0} arithmetic. Per block, the integer sum {@code s = sum (q - 8) * xq}
+ * (exact: at most 32 * 8 * 127 in magnitude), then {@code acc = fma(s, d_w * d_x, acc)} block after
+ * block. Every step is exact or one fixed rounding, so any kernel that forms the same integer sums
+ * and the same chain of FMAs gives these bits whatever its lane layout.
+ */
+public final class Q4_0Int8MatmulScalar implements MatmulKernel {
+    @Override
+    public DType type() {
+        return DType.Q4_0;
+    }
+
+    @Override
+    public MatmulKernel scalar() {
+        return this;
+    }
+
+    @Override
+    public boolean int8Activations() {
+        return true;
+    }
+
+    @Override
+    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
+                       float[] out, int outStride, int rowStart, int rowEnd) {
+        QuantMatmulArgs.check(DType.Q4_0, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
+        if (n == 0) {
+            return;
+        }
+        Int8Activations a = new Int8Activations();
+        a.quantize(x, xStride, n, cols);
+        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
+    }
+
+    @Override
+    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
+                       float[] out, int outStride, int rowStart, int rowEnd) {
+        long rowBytes = QuantMatmulArgs.check(DType.Q4_0, w, cols, x, n, out, outStride, rowStart, rowEnd);
+        short[] q = x.quants();
+        float[] d = x.scales();
+        int nb = cols / 32;
+        for (int r = rowStart; r < rowEnd; r++) {
+            for (int t = 0; t < n; t++) {
+                out[t * outStride + r] = rowDot(w, r * rowBytes, nb, q, t * cols, d, t * nb);
+            }
+        }
+    }
+
+    /** The row at byte {@code base} against the token whose quants start at {@code xo} and scales at {@code so}. */
+    static float rowDot(MemorySegment w, long base, int nb, short[] q, int xo, float[] d, int so) {
+        float acc = 0f;
+        for (int b = 0; b < nb; b++) {
+            long blk = base + 18L * b;
+            int xb = xo + 32 * b;
+            int s = 0;
+            for (int j = 0; j < 16; j++) {
+                int v = QuantMatmulScalar.u8(w, blk + 2 + j);
+                s += ((v & 0xF) - 8) * q[xb + j] + ((v >>> 4) - 8) * q[xb + 16 + j];
+            }
+            acc = Math.fma((float) s, QuantMatmulScalar.half(w, blk) * d[so + b], acc);
+        }
+        return acc;
+    }
+}
