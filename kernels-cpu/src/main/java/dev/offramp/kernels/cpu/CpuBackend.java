@@ -9,6 +9,7 @@ import dev.offramp.core.model.RopeStyle;
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.Tensor;
 import dev.offramp.kernels.cpu.matmul.Int8Activations;
+import dev.offramp.kernels.cpu.matmul.Int8Scheme;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.ops.CpuOps;
 
@@ -529,10 +530,13 @@ public final class CpuBackend implements Backend {
         private float[][] out = new float[4][];
         private int[] outStride = new int[4];
         private int[] first = new int[5];
-        private boolean[] int8 = new boolean[4];
-        /** x quantized once per call for the kernels that read int8 activations (all parts share x). */
-        private final Int8Activations xq = new Int8Activations();
-        private boolean quantized;
+        /** Per part: the int8 activations it reads, or null for float x. */
+        private Int8Activations[] int8 = new Int8Activations[4];
+        /** x quantized once per call and rule for the kernels that read int8 activations (all parts share x). */
+        private final Int8Activations q8_0 = new Int8Activations(Int8Scheme.Q8_0);
+        private final Int8Activations q8_K = new Int8Activations(Int8Scheme.Q8_K);
+        private boolean quantized0;
+        private boolean quantizedK;
         private int rowGroup;
 
         void reset(float[] x, int xStride, int n) {
@@ -541,7 +545,8 @@ public final class CpuBackend implements Backend {
             this.n = n;
             parts = 0;
             work = 0;
-            quantized = false;
+            quantized0 = false;
+            quantizedK = false;
             rowGroup = 1;
         }
 
@@ -556,11 +561,15 @@ public final class CpuBackend implements Backend {
                 first = java.util.Arrays.copyOf(first, size + 1);
                 int8 = java.util.Arrays.copyOf(int8, size);
             }
-            int8[parts] = k.int8Activations() && n > 0;
-            if (int8[parts] && !quantized) {
-                // on the calling thread, before the workers start: they all read it
-                k.quantize(xq, x, xStride, n, weightCols);
-                quantized = true;
+            Int8Scheme scheme = n > 0 ? k.int8Activations() : null;
+            int8[parts] = scheme == Int8Scheme.Q8_0 ? q8_0 : scheme == Int8Scheme.Q8_K ? q8_K : null;
+            // on the calling thread, before the workers start: they all read it
+            if (scheme == Int8Scheme.Q8_0 && !quantized0) {
+                k.quantize(q8_0, x, xStride, n, weightCols);
+                quantized0 = true;
+            } else if (scheme == Int8Scheme.Q8_K && !quantizedK) {
+                k.quantize(q8_K, x, xStride, n, weightCols);
+                quantizedK = true;
             }
             rowGroup = Math.max(rowGroup, k.rowGroup());
             kernel[parts] = k;
@@ -592,6 +601,7 @@ public final class CpuBackend implements Backend {
                 kernel[p] = null;
                 w[p] = null;
                 out[p] = null;
+                int8[p] = null;
             }
             parts = 0;
         }
@@ -604,8 +614,8 @@ public final class CpuBackend implements Backend {
             }
             while (start < end) {
                 int partEnd = Math.min(end, first[p + 1]);
-                if (int8[p]) {
-                    kernel[p].matmul(w[p], cols[p], xq, n, out[p], outStride[p], start - first[p], partEnd - first[p]);
+                if (int8[p] != null) {
+                    kernel[p].matmul(w[p], cols[p], int8[p], n, out[p], outStride[p], start - first[p], partEnd - first[p]);
                 } else {
                     kernel[p].matmul(w[p], cols[p], x, xStride, n, out[p], outStride[p], start - first[p], partEnd - first[p]);
                 }

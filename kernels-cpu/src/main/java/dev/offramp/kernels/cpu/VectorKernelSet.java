@@ -6,6 +6,7 @@ import dev.offramp.kernels.cpu.matmul.F16MatmulWiden;
 import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.Q4_0Int8MatmulVector;
+import dev.offramp.kernels.cpu.matmul.Q4_KInt8MatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q4_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q5_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q6_KMatmulVector;
@@ -53,7 +54,9 @@ final class VectorKernelSet implements KernelSet {
             int cols = (int) tensor.cols();
             switch (type) {
                 case Q4_K -> {
-                    return Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                    // q8_K activations, 32 rows per vector (docs/benchmarks.md, session 9)
+                    MatmulKernel k = Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
+                    return k != null ? k : Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
                 }
                 case Q5_K -> {
                     return Q5_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);

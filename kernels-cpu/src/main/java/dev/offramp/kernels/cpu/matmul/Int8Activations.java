@@ -1,9 +1,9 @@
 package dev.offramp.kernels.cpu.matmul;
 
 /**
- * Activations quantized per 32 values to int8 by ggml's {@code q8_0} rule ({@code d = amax / 127},
- * {@code q = roundf(x / d)}, half away from zero), for kernels whose weights meet the activations in
- * integer arithmetic ({@link MatmulKernel#int8Activations()}). Made once per matmul call by the caller
+ * Activations quantized to int8 by one of ggml's rules ({@link Int8Scheme}: {@code q8_0} per 32 values,
+ * {@code q8_K} per 256), for kernels whose weights meet the activations in integer arithmetic
+ * ({@link MatmulKernel#int8Activations()}). Made once per matmul call by the caller
  * and then read by every thread; the buffers grow once and are reused, so a decode step allocates
  * nothing.
  *
@@ -20,30 +20,93 @@ package dev.offramp.kernels.cpu.matmul;
  * }</pre>
  */
 public final class Int8Activations {
-    /** Values per block. */
+    /** Values per quant sum ({@link #sums()}), and the granularity of the row length. */
     public static final int BLOCK = 32;
 
+    private final Int8Scheme scheme;
     private short[] q = new short[0];
     private float[] d = new float[0];
     private int[] sum = new int[0];
     private int n;
     private int cols;
 
-    /** Quantizes {@code n} rows of {@code cols} values, row t at {@code x[t * xStride]}. */
+    /** Activations by ggml's {@code q8_0} rule. */
+    public Int8Activations() {
+        this(Int8Scheme.Q8_0);
+    }
+
+    public Int8Activations(Int8Scheme scheme) {
+        this.scheme = scheme;
+    }
+
+    public Int8Scheme scheme() {
+        return scheme;
+    }
+
+    /**
+     * Quantizes {@code n} rows of {@code cols} values (a multiple of the scheme's block), row t at
+     * {@code x[t * xStride]}.
+     */
     public void quantize(float[] x, int xStride, int n, int cols) {
         reset(x, xStride, n, cols);
         int nb = cols / BLOCK;
         for (int t = 0; t < n; t++) {
-            for (int b = 0; b < nb; b++) {
-                quantizeBlock(x, t * xStride + BLOCK * b, t * cols + BLOCK * b, t * nb + b);
+            if (scheme == Int8Scheme.Q8_0) {
+                for (int b = 0; b < nb; b++) {
+                    quantizeBlock(x, t * xStride + BLOCK * b, t * cols + BLOCK * b, t * nb + b);
+                }
+            } else {
+                for (int b = 0; b < cols / 256; b++) {
+                    quantizeBlockK(x, t * xStride + 256 * b, t * cols + 256 * b, t * (cols / 256) + b, t * nb + 8 * b);
+                }
             }
         }
     }
 
+    /** {@code q8_K}: one scale per 256 values (at {@code block}), quant sums per 32 from {@code sums}. */
+    private void quantizeBlockK(float[] x, int from, int to, int block, int sums) {
+        float amax = 0f;
+        float max = 0f;
+        boolean nan = false;
+        for (int i = 0; i < 256; i++) {
+            float v = x[from + i];
+            float ax = Math.abs(v);
+            nan |= ax != ax;
+            if (ax > amax) {
+                amax = ax;
+                max = v;
+            }
+        }
+        if (nan || amax == 0f) {
+            // ggml skips NaNs here (a NaN never compares greater); a NaN scale carries them to the output
+            java.util.Arrays.fill(q, to, to + 256, (short) 0);
+            java.util.Arrays.fill(sum, sums, sums + 8, 0);
+            d[block] = nan ? Float.NaN : 0f;
+            return;
+        }
+        float iscale = -127f / max;
+        for (int j = 0; j < 8; j++) {
+            int s = 0;
+            for (int i = 32 * j; i < 32 * j + 32; i++) {
+                int v = Math.min(127, nearestInt(iscale * x[from + i]));
+                q[to + i] = (short) v;
+                s += v;
+            }
+            sum[sums + j] = s;
+        }
+        d[block] = 1f / iscale;
+    }
+
+    /** ggml's {@code nearest_int}: round half to even through the float adder, for |v| < 2^22. */
+    static int nearestInt(float v) {
+        return (Float.floatToRawIntBits(v + 12582912f) & 0x007FFFFF) - 0x00400000;
+    }
+
     /** Checks a {@link #quantize} call and sizes the buffers for it; the quantizers then fill them. */
     void reset(float[] x, int xStride, int n, int cols) {
-        if (cols <= 0 || cols % BLOCK != 0) {
-            throw new IllegalArgumentException("int8 activations: row length " + cols + " is not a positive multiple of " + BLOCK);
+        if (cols <= 0 || cols % scheme.block() != 0) {
+            throw new IllegalArgumentException("int8 activations: row length " + cols + " is not a positive multiple of "
+                    + scheme.block() + " (" + scheme + ")");
         }
         if (n < 0 || n > 0 && ((n > 1 && xStride < cols) || (long) (n - 1) * xStride + cols > x.length)) {
             throw new IndexOutOfBoundsException("int8 activations: " + x.length + " floats cannot hold " + n
@@ -104,18 +167,21 @@ public final class Int8Activations {
         return q;
     }
 
-    /** Block scales, row t's block b at {@code t * cols() / 32 + b}. */
+    /** Scales, row t's block b at {@code t * cols() / block + b} ({@link Int8Scheme#block()}). */
     float[] scales() {
         return d;
     }
 
-    /** Sum of each block's quants (same index as {@link #scales()}). */
+    /** Sum of every 32 quants, row t's values 32b.. at {@code t * cols() / 32 + b}. */
     int[] sums() {
         return sum;
     }
 
     /** Checks a kernel call against these activations; {@code what} names the kernel. */
-    void check(String what, int cols, int n) {
+    void check(String what, Int8Scheme want, int cols, int n) {
+        if (scheme != want) {
+            throw new IllegalArgumentException(what + ": activations quantized by " + scheme + ", the kernel reads " + want);
+        }
         if (cols != this.cols) {
             throw new IllegalArgumentException(what + ": activations have " + this.cols + " columns, the weight " + cols);
         }

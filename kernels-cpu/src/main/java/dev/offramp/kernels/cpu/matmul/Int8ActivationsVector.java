@@ -7,9 +7,10 @@ import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Int8Activations#quantize} on 512-bit vectors, the same bits: a block is two vectors, the
- * product {@code x * (1 / d)} is the scalar one, truncation is Java's cast, and the half-away rounding
- * adjusts by the exact fraction. Why: the scalar quantizer runs on the calling thread before the rows
+ * {@link Int8Activations#quantize} on 512-bit vectors, the same bits. {@code q8_0}: a block is two
+ * vectors, the product {@code x * (1 / d)} is the scalar one, truncation is Java's cast, and the
+ * half-away rounding adjusts by the exact fraction. {@code q8_K}: ggml's rounding through the float
+ * adder works per lane as it does in C. Why: the scalar quantizer runs on the calling thread before the rows
  * are split, and at prefill (128 tokens of up to 5632 values per matmul) it cost ~5% of one thread's
  * prefill and more of two threads'.
  */
@@ -26,6 +27,14 @@ final class Int8ActivationsVector {
         float[] d = a.scales();
         int[] sum = a.sums();
         int nb = cols / Int8Activations.BLOCK;
+        if (a.scheme() == Int8Scheme.Q8_K) {
+            for (int t = 0; t < n; t++) {
+                for (int b = 0; b < cols / 256; b++) {
+                    quantizeK(x, t * xStride + 256 * b, q, t * cols + 256 * b, d, t * (cols / 256) + b, sum, t * nb + 8 * b);
+                }
+            }
+            return;
+        }
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < nb; b++) {
                 int from = t * xStride + 32 * b;
@@ -44,6 +53,43 @@ final class Int8ActivationsVector {
                 sum[t * nb + b] = r0.add(r1).reduceLanes(VectorOperators.ADD);
             }
         }
+    }
+
+    /** {@link Int8Activations}'s {@code q8_K} block, vectorized: the same first value of largest magnitude, the same bits. */
+    private static void quantizeK(float[] x, int from, short[] q, int to, float[] d, int block, int[] sum, int sums) {
+        FloatVector m = FloatVector.zero(F);
+        for (int c = 0; c < 256; c += 16) {
+            m = m.max(FloatVector.fromArray(F, x, from + c).abs());
+        }
+        float amax = m.reduceLanes(VectorOperators.MAX);
+        if (amax != amax || amax == 0f) {
+            java.util.Arrays.fill(q, to, to + 256, (short) 0);
+            java.util.Arrays.fill(sum, sums, sums + 8, 0);
+            d[block] = amax != amax ? Float.NaN : 0f;
+            return;
+        }
+        float max = 0f;
+        for (int c = 0; c < 256; c += 16) {
+            var hit = FloatVector.fromArray(F, x, from + c).abs().compare(VectorOperators.EQ, amax);
+            if (hit.anyTrue()) {
+                max = x[from + c + hit.firstTrue()];
+                break;
+            }
+        }
+        float iscale = -127f / max;
+        for (int j = 0; j < 8; j++) {
+            IntVector r0 = nearest(FloatVector.fromArray(F, x, from + 32 * j).mul(iscale));
+            IntVector r1 = nearest(FloatVector.fromArray(F, x, from + 32 * j + 16).mul(iscale));
+            ((ShortVector) r0.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + 32 * j);
+            ((ShortVector) r1.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + 32 * j + 16);
+            sum[sums + j] = r0.add(r1).reduceLanes(VectorOperators.ADD);
+        }
+        d[block] = 1f / iscale;
+    }
+
+    /** {@link Int8Activations#nearestInt} per lane, then {@code min(127, .)}. */
+    private static IntVector nearest(FloatVector v) {
+        return v.add(12582912f).reinterpretAsInts().and(0x007FFFFF).sub(0x00400000).min(127);
     }
 
     /** C's roundf per lane: {@link Int8Activations#roundHalfAway}'s steps. */

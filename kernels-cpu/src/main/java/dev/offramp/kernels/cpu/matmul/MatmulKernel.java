@@ -28,13 +28,13 @@ public interface MatmulKernel {
     MatmulKernel scalar();
 
     /**
-     * True when this kernel computes with activations quantized to int8 ({@link Int8Activations}):
-     * a caller that splits one call's rows over threads then quantizes once and calls
-     * {@link #matmul(MemorySegment, int, Int8Activations, int, float[], int, int, int)}; the float
-     * {@code matmul} quantizes on each call and gives the same bits.
+     * The rule by which this kernel quantizes activations to int8 ({@link Int8Activations}), or null
+     * when it reads float activations. A caller that splits one call's rows over threads quantizes once
+     * ({@link #quantize}) and calls {@link #matmul(MemorySegment, int, Int8Activations, int, float[], int, int, int)};
+     * the float {@code matmul} quantizes on each call and gives the same bits.
      */
-    default boolean int8Activations() {
-        return false;
+    default Int8Scheme int8Activations() {
+        return null;
     }
 
     /**

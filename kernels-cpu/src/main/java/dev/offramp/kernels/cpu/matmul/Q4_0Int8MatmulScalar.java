@@ -23,8 +23,8 @@ public final class Q4_0Int8MatmulScalar implements MatmulKernel {
     }
 
     @Override
-    public boolean int8Activations() {
-        return true;
+    public Int8Scheme int8Activations() {
+        return Int8Scheme.Q8_0;
     }
 
     @Override

@@ -26,7 +26,7 @@ import java.nio.ByteOrder;
  * <p>The weight is repacked once ({@link #forWeight}) into groups of 32 rows, 640 bytes per group and
  * block: the 32 scales as floats (rows in order), then eight vectors whose lanes hold bytes
  * {@code 2j, 2j + 1} of each row's quants (nibbles = columns 2j, 2j + 16, 2j + 1, 2j + 17), rows in
- * the lane order of {@link #lane}. Scales stored as floats cost 11% more bytes than ggml's f16 (576
+ * the lane order of {@link Int4LaneSums#lane}. Scales stored as floats cost 11% more bytes than ggml's f16 (576
  * per 32 blocks) but no widening: f16 scales widened in the loop (exact for finite halves only)
  * measured 0.9x, and widened in a pass of their own before the group, 0.75x of the loop alone. The rows past the last full group are zero weights. Integer sums are exact, so the order
  * in which a block's columns are added does not matter; each (row, token) then gets the scalar
@@ -39,7 +39,7 @@ import java.nio.ByteOrder;
  */
 public final class Q4_0Int8MatmulVector implements MatmulKernel {
     /** Rows per group: the short lanes of a 512-bit vector. */
-    static final int GROUP = 32;
+    static final int GROUP = Int4LaneSums.GROUP;
     /** Repacked bytes per group and block: 32 float scales, 8 x 64 quant bytes. */
     static final int GROUP_BLOCK_BYTES = 640;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
@@ -59,7 +59,7 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
         final Int8Activations x = new Int8Activations();
         /** One group's outputs for up to four tokens. */
         final float[] tile = new float[4 * GROUP];
-        /** {@link #sums4}'s block sums of four tokens. */
+        /** {@link Int4LaneSums#sums4}'s block sums of four tokens. */
         short[] sums = new short[0];
 
         short[] sums(int size) {
@@ -100,7 +100,7 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
                 long to = (g * nb + b) * GROUP_BLOCK_BYTES;
                 for (int r = 0; r < GROUP; r++) {
                     long row = g * GROUP + r;
-                    long quants = to + 128 + 2L * lane(r);
+                    long quants = to + 128 + 2L * Int4LaneSums.lane(r);
                     if (row >= rows) {
                         // q = 8 and scale 0: a zero weight whose sums stay in range
                         for (int j = 0; j < 8; j++) {
@@ -119,16 +119,6 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
         return new Q4_0Int8MatmulVector(w, p, rows, cols);
     }
 
-    /**
-     * The short lane of row {@code r} of a group: rows 0-15 in the even lanes, 16-31 in the odd ones,
-     * so that the low and high halves of the int lanes are rows 0-15 and 16-31 in order. Splitting a
-     * vector of shorts that way takes a shift or two; a shape-changing {@code convert} (shorts to
-     * floats, part 0 and 1) was not compiled to vector code in the kernel and ran in Java's fallback.
-     */
-    static int lane(int r) {
-        return r < 16 ? 2 * r : 2 * (r - 16) + 1;
-    }
-
     @Override
     public DType type() {
         return DType.Q4_0;
@@ -140,8 +130,8 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
     }
 
     @Override
-    public boolean int8Activations() {
-        return true;
+    public Int8Scheme int8Activations() {
+        return Int8Scheme.Q8_0;
     }
 
     @Override
@@ -196,7 +186,7 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
                 continue;
             }
             for (; t + 4 <= n; t += 4) {
-                sums4(packed, base, nb, q, t * cols, cols, sum, t * nb, nb, sums);
+                Int4LaneSums.sums4(packed, base + 128, GROUP_BLOCK_BYTES, nb, q, t * cols, cols, sum, t * nb, nb, sums);
                 finish4(packed, base, sums, nb, d, t * nb, nb, tile);
                 for (int k = 0; k < 4; k++) {
                     put(tile, k * GROUP, out, (t + k) * outStride, r0, rowStart, rowEnd);
@@ -228,64 +218,17 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
         for (int b = 0; b < nb; b++) {
             long p = base + (long) GROUP_BLOCK_BYTES * b + 128;
             int xb = xo + 32 * b;
-            ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
-            for (int j = 0; j < 8; j++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
-                int c = xb + 2 * j;
-                acc = acc.add(v.and((short) 0xF).mul(q[c]))
-                        .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(q[c + 1]))
-                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
-            }
+            ShortVector acc = Int4LaneSums.block(w, p, q, xb, ShortVector.broadcast(S, (short) (-8 * sum[so + b])));
             float dx = d[so + b];
-            f0 = low(acc).fma(FloatVector.fromMemorySegment(F, w, p - 128, LE).mul(dx), f0);
-            f1 = high(acc).fma(FloatVector.fromMemorySegment(F, w, p - 64, LE).mul(dx), f1);
+            f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - 128, LE).mul(dx), f0);
+            f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - 64, LE).mul(dx), f1);
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + 16);
     }
 
     /**
-     * Four tokens (quants from {@code xo}, {@code xo + xs}, ...; sums from {@code so}, {@code so + ss},
-     * ...) against one group: the exact block sums, token k's block b at {@code acc[32 (k nb + b)]} in
-     * lane order. Each weight vector is loaded and split into nibbles once for the four tokens. The
-     * scaling is {@link #finish4}'s: in one method with this loop, C2's inlining budget ran out and
-     * boxed the vectors (~0.4x).
-     */
-    private static void sums4(MemorySegment w, long base, int nb, short[] q, int xo, int xs, int[] sum,
-                              int so, int ss, short[] acc) {
-        for (int b = 0; b < nb; b++) {
-            long p = base + (long) GROUP_BLOCK_BYTES * b + 128;
-            int xb = xo + 32 * b;
-            int sb = so + b;
-            ShortVector a0 = ShortVector.broadcast(S, (short) (-8 * sum[sb]));
-            ShortVector a1 = ShortVector.broadcast(S, (short) (-8 * sum[sb + ss]));
-            ShortVector a2 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 2 * ss]));
-            ShortVector a3 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 3 * ss]));
-            for (int j = 0; j < 8; j++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
-                ShortVector c0 = v.and((short) 0xF);
-                ShortVector c1 = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF);
-                ShortVector c2 = v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF);
-                ShortVector c3 = v.lanewise(VectorOperators.LSHR, 12);
-                int c = xb + 2 * j;
-                a0 = a0.add(c0.mul(q[c])).add(c1.mul(q[c + 16])).add(c2.mul(q[c + 1])).add(c3.mul(q[c + 17]));
-                c += xs;
-                a1 = a1.add(c0.mul(q[c])).add(c1.mul(q[c + 16])).add(c2.mul(q[c + 1])).add(c3.mul(q[c + 17]));
-                c += xs;
-                a2 = a2.add(c0.mul(q[c])).add(c1.mul(q[c + 16])).add(c2.mul(q[c + 1])).add(c3.mul(q[c + 17]));
-                c += xs;
-                a3 = a3.add(c0.mul(q[c])).add(c1.mul(q[c + 16])).add(c2.mul(q[c + 1])).add(c3.mul(q[c + 17]));
-            }
-            a0.intoArray(acc, 32 * b);
-            a1.intoArray(acc, 32 * (nb + b));
-            a2.intoArray(acc, 32 * (2 * nb + b));
-            a3.intoArray(acc, 32 * (3 * nb + b));
-        }
-    }
-
-    /**
-     * {@link #sums4}'s block sums scaled and accumulated block after block, as {@link #group1} does:
+     * {@link Int4LaneSums#sums4}'s block sums scaled and accumulated block after block, as {@link #group1} does:
      * {@code tile[32k + i]} = token k, row i.
      */
     private static void finish4(MemorySegment w, long base, short[] acc, int nb, float[] d, int so, int ss, float[] tile) {
@@ -296,27 +239,12 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
                 ShortVector a = ShortVector.fromArray(S, acc, 32 * (k * nb + b));
                 float dx = d[so + k * ss + b];
                 long p = base + (long) GROUP_BLOCK_BYTES * b;
-                f0 = low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
-                f1 = high(a).fma(FloatVector.fromMemorySegment(F, w, p + 64, LE).mul(dx), f1);
+                f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
+                f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + 64, LE).mul(dx), f1);
             }
             f0.intoArray(tile, 32 * k);
             f1.intoArray(tile, 32 * k + 16);
         }
-    }
-
-    /** Rows 0-15 of a group's short lanes (the low halves of the int lanes), sign-extended. */
-    private static IntVector lowInts(IntVector v) {
-        return v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
-    }
-
-    /** A group's block sums of rows 0-15 as floats (exact: at most 15 bits). */
-    private static FloatVector low(ShortVector acc) {
-        return (FloatVector) lowInts(acc.reinterpretAsInts()).convert(VectorOperators.I2F, 0);
-    }
-
-    /** Rows 16-31 (the high halves of the int lanes). */
-    private static FloatVector high(ShortVector acc) {
-        return (FloatVector) acc.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
     }
 
     @Override
