@@ -7,6 +7,7 @@ import dev.offramp.kernels.cpu.matmul.MatmulKernel;
 import dev.offramp.kernels.cpu.matmul.MatmulKernels;
 import dev.offramp.kernels.cpu.matmul.Q4_0Int8MatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q4_KInt8MatmulVector;
+import dev.offramp.kernels.cpu.matmul.Q6_KInt8MatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q4_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q5_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q6_KMatmulVector;
@@ -62,7 +63,8 @@ final class VectorKernelSet implements KernelSet {
                     return Q5_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
                 }
                 case Q6_K -> {
-                    return Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                    MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
+                    return k != null ? k : Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
                 }
                 case Q4_0 -> {
                     // int8 activations, 32 rows per vector: ~2x the float kernel's weights/s (docs/benchmarks.md)

@@ -1,0 +1,294 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+import jdk.incubator.vector.ByteVector;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
+
+/**
+ * Q6_K against {@code q8_K} int8 activations on 512-bit vectors, 32 rows per vector
+ * ({@link Q6_KInt8MatmulScalar}'s bits, llama.cpp's integer arithmetic).
+ *
+ * <p>The weights are repacked as signed bytes {@code q - 32}, two columns per 16-bit lane (row r in
+ * lane {@link Int4LaneSums#lane lane(r)}): one shift pair splits a vector into two columns of 32 rows,
+ * each times one broadcast activation. A product is at most 32 * 127 = 4064 in magnitude, so a 16-bit
+ * lane holds the exact sum of 8 of them: each 16-value sub-block has two short accumulators, added in
+ * 32-bit lanes with its int8 scale ({@code |isum| < 2^28}), and a super-block is scaled once in float.
+ *
+ * <p>Repacked layout, per group of 32 rows: the quants of all super-blocks (16 sub-blocks x 8 vectors
+ * of 64 bytes), then per super-block {@code d} as 32 floats and the scales as 16 x 32 bytes: 8832
+ * bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole bytes instead of 6-bit fields,
+ * for about half the operations per weight of unpacking ql/qh bits in the loop).
+ *
+ * <pre>{@code
+ * MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
+ * }</pre>
+ */
+public final class Q6_KInt8MatmulVector implements MatmulKernel {
+    private static final int GROUP = Int4LaneSums.GROUP;
+    private static final int QUANT_BYTES = 8192;
+    private static final int SCALE_BYTES = 640;
+    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
+    private static final Q6_KInt8MatmulScalar SCALAR = new Q6_KInt8MatmulScalar();
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final MemorySegment source;
+    private final MemorySegment packed;
+    private final long rows;
+    private final int cols;
+
+    private static final class Scratch {
+        final Int8Activations x = new Int8Activations(Int8Scheme.Q8_K);
+        final float[] tile = new float[4 * GROUP];
+        /** Two short vectors of sums per sub-block, up to four tokens. */
+        short[] sums = new short[0];
+
+        short[] sums(int size) {
+            if (sums.length < size) {
+                sums = new short[size];
+            }
+            return sums;
+        }
+    }
+
+    private Q6_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
+        this.source = source;
+        this.packed = packed;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /**
+     * The kernel for the one Q6_K weight {@code w} ({@code rows} x {@code cols}), repacked here; null
+     * when the machine has no 512-bit vectors. Called with another segment, the kernel computes with
+     * {@link Q6_KInt8MatmulScalar} (same bits).
+     */
+    public static Q6_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
+        if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % 256 != 0 || rows < 1) {
+            return null;
+        }
+        int ns = cols / 256;
+        long need = rows * ns * 210;
+        if (need > w.byteSize()) {
+            throw new IllegalArgumentException("Q6_K weight of " + rows + " x " + cols + " needs " + need
+                    + " bytes, the segment has " + w.byteSize());
+        }
+        long groups = (rows + GROUP - 1) / GROUP;
+        long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
+        // zero-filled: rows past the end are zero weights with zero scales
+        MemorySegment p = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        for (long g = 0; g < groups; g++) {
+            long base = g * groupBytes;
+            for (int r = 0; r < GROUP && g * GROUP + r < rows; r++) {
+                long row = g * GROUP + r;
+                int lane = Int4LaneSums.lane(r);
+                for (int s = 0; s < ns; s++) {
+                    long blk = (row * ns + s) * 210;
+                    long quants = base + (long) QUANT_BYTES * s + 2L * lane;
+                    for (int v = 0; v < 256; v += 2) {
+                        int a = Q6_KInt8MatmulScalar.quant(w, blk, v) - 32;
+                        int b = Q6_KInt8MatmulScalar.quant(w, blk, v + 1) - 32;
+                        // value v is sub-block v / 16, vector (v % 16) / 2 of it
+                        p.set(I16, quants + 64L * (v >>> 1), (short) ((a & 0xFF) | b << 8));
+                    }
+                    long sp = base + (long) QUANT_BYTES * ns + (long) SCALE_BYTES * s;
+                    p.set(F32, sp + 4L * r, QuantMatmulScalar.half(w, blk + 208));
+                    for (int j = 0; j < 16; j++) {
+                        p.set(ValueLayout.JAVA_BYTE, sp + 128 + 32L * j + r, w.get(ValueLayout.JAVA_BYTE, blk + 192 + j));
+                    }
+                }
+            }
+        }
+        return new Q6_KInt8MatmulVector(w, p, rows, cols);
+    }
+
+    @Override
+    public DType type() {
+        return DType.Q6_K;
+    }
+
+    @Override
+    public MatmulKernel scalar() {
+        return SCALAR;
+    }
+
+    @Override
+    public Int8Scheme int8Activations() {
+        return Int8Scheme.Q8_K;
+    }
+
+    @Override
+    public int rowGroup() {
+        return GROUP;
+    }
+
+    @Override
+    public void quantize(Int8Activations a, float[] x, int xStride, int n, int cols) {
+        Int8ActivationsVector.quantize(a, x, xStride, n, cols);
+    }
+
+    @Override
+    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
+                       float[] out, int outStride, int rowStart, int rowEnd) {
+        QuantMatmulArgs.check(DType.Q6_K, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
+        if (n == 0) {
+            return;
+        }
+        Int8Activations a = SCRATCH.get().x;
+        quantize(a, x, xStride, n, cols);
+        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
+    }
+
+    @Override
+    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
+                       float[] out, int outStride, int rowStart, int rowEnd) {
+        QuantMatmulArgs.check(DType.Q6_K, w, cols, x, n, out, outStride, rowStart, rowEnd);
+        if (w != source || cols != this.cols || rowEnd > rows) {
+            SCALAR.matmul(w, cols, x, n, out, outStride, rowStart, rowEnd);
+            return;
+        }
+        if (n == 0 || rowEnd == rowStart) {
+            return;
+        }
+        int ns = cols / 256;
+        int nsub = cols / 16;
+        short[] q = x.quants();
+        float[] d = x.scales();
+        Scratch scratch = SCRATCH.get();
+        float[] tile = scratch.tile;
+        short[] acc = scratch.sums(4 * 64 * nsub);
+        long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
+        for (int g = rowStart / GROUP; g * GROUP < rowEnd; g++) {
+            int r0 = g * GROUP;
+            long base = g * groupBytes;
+            long scales = base + (long) QUANT_BYTES * ns;
+            boolean whole = r0 >= rowStart && r0 + GROUP <= rowEnd;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                sums4(packed, base, nsub, q, t * cols, cols, acc);
+                for (int k = 0; k < 4; k++) {
+                    finish(packed, scales, ns, acc, 64 * k * nsub, d, (t + k) * ns, tile, 32 * k);
+                    put(tile, 32 * k, out, (t + k) * outStride, r0, rowStart, rowEnd);
+                }
+            }
+            for (; t < n; t++) {
+                sums1(packed, base, nsub, q, t * cols, acc);
+                if (n == 1 && whole) {
+                    finish(packed, scales, ns, acc, 0, d, 0, out, r0);
+                } else {
+                    finish(packed, scales, ns, acc, 0, d, t * ns, tile, 0);
+                    put(tile, 0, out, t * outStride, r0, rowStart, rowEnd);
+                }
+            }
+        }
+    }
+
+    private static void put(float[] tile, int from, float[] out, int o, int r0, int rowStart, int rowEnd) {
+        for (int r = Math.max(r0, rowStart), end = Math.min(r0 + GROUP, rowEnd); r < end; r++) {
+            out[o + r] = tile[from + r - r0];
+        }
+    }
+
+    /**
+     * One token's sub-block sums: sub-block j's columns 0-7 into {@code acc[64 j]}, 8-15 into
+     * {@code acc[64 j + 32]} (lane order), each exact in 16 bits.
+     */
+    private static void sums1(MemorySegment w, long base, int nsub, short[] q, int xo, short[] acc) {
+        for (int j = 0; j < nsub; j++) {
+            long p = base + 512L * j;
+            int c = xo + 16 * j;
+            ShortVector a = ShortVector.zero(S);
+            ShortVector b = a;
+            for (int k = 0; k < 4; k++) {
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * k, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S, w, p + 256 + 64L * k, LE);
+                a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(q[c + 2 * k]))
+                        .add(v.lanewise(VectorOperators.ASHR, 8).mul(q[c + 2 * k + 1]));
+                b = b.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(q[c + 8 + 2 * k]))
+                        .add(u.lanewise(VectorOperators.ASHR, 8).mul(q[c + 9 + 2 * k]));
+            }
+            a.intoArray(acc, 64 * j);
+            b.intoArray(acc, 64 * j + 32);
+        }
+    }
+
+    /** {@link #sums1} for four tokens (quants {@code xs} apart): token k's sums from {@code acc[64 (k nsub + j)]}. */
+    private static void sums4(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
+        for (int j = 0; j < nsub; j++) {
+            long p = base + 512L * j;
+            for (int half = 0; half < 2; half++) {
+                int c = xo + 16 * j + 8 * half;
+                ShortVector a0 = ShortVector.zero(S);
+                ShortVector a1 = a0;
+                ShortVector a2 = a0;
+                ShortVector a3 = a0;
+                for (int k = 0; k < 4; k++) {
+                    ShortVector v = ShortVector.fromMemorySegment(S, w, p + 256L * half + 64L * k, LE);
+                    ShortVector lo = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                    ShortVector hi = v.lanewise(VectorOperators.ASHR, 8);
+                    int e = c + 2 * k;
+                    a0 = a0.add(lo.mul(q[e])).add(hi.mul(q[e + 1]));
+                    e += xs;
+                    a1 = a1.add(lo.mul(q[e])).add(hi.mul(q[e + 1]));
+                    e += xs;
+                    a2 = a2.add(lo.mul(q[e])).add(hi.mul(q[e + 1]));
+                    e += xs;
+                    a3 = a3.add(lo.mul(q[e])).add(hi.mul(q[e + 1]));
+                }
+                int o = 64 * j + 32 * half;
+                a0.intoArray(acc, o);
+                a1.intoArray(acc, o + 64 * nsub);
+                a2.intoArray(acc, o + 128 * nsub);
+                a3.intoArray(acc, o + 192 * nsub);
+            }
+        }
+    }
+
+    /** One token's sums ({@code acc[ao ..]}) times the sub-block scales, per super-block in float, into {@code dst[o ..]}. */
+    private static void finish(MemorySegment w, long sp0, int ns, short[] acc, int ao, float[] d, int dso,
+                               float[] dst, int o) {
+        FloatVector f0 = FloatVector.zero(F);
+        FloatVector f1 = f0;
+        for (int s = 0; s < ns; s++) {
+            long sp = sp0 + (long) SCALE_BYTES * s;
+            IntVector i0 = IntVector.zero(IntVector.SPECIES_512);
+            IntVector i1 = i0;
+            for (int j = 0; j < 16; j++) {
+                int at = ao + 64 * (16 * s + j);
+                ShortVector a = ShortVector.fromArray(S, acc, at);
+                ShortVector b = ShortVector.fromArray(S, acc, at + 32);
+                long sc = sp + 128 + 32L * j;
+                i0 = i0.add(Int4LaneSums.lowInts(a).add(Int4LaneSums.lowInts(b)).mul(signedBytes(w, sc)));
+                i1 = i1.add(Int4LaneSums.highInts(a).add(Int4LaneSums.highInts(b)).mul(signedBytes(w, sc + 16)));
+            }
+            float dx = d[dso + s];
+            f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp, LE).mul(dx), f0);
+            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 64, LE).mul(dx), f1);
+        }
+        f0.intoArray(dst, o);
+        f1.intoArray(dst, o + 16);
+    }
+
+    /** The 16 bytes at {@code at}, sign-extended to 16 int lanes. */
+    private static IntVector signedBytes(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, LE)
+                .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
+    }
+
+    @Override
+    public String toString() {
+        return "Q6_KInt8MatmulVector[" + rows + " x " + cols + "]";
+    }
+}
