@@ -64,19 +64,21 @@ class NoAllocationTest {
     }
 
     /**
-     * The Q4_0 kernel with int8 activations, on 512-bit vectors, through the backend (activations
-     * quantized per call on the caller): once C2 has compiled it, a decode-shaped matmul allocates
-     * nothing. A vector that C2 fails to keep in registers (its per-method inlining budget) is boxed
-     * on every block, so a window that never gets quiet fails here.
+     * The int8-activation kernels (Q4_0, Q4_K, Q6_K), on 512-bit vectors, through the backend
+     * (activations quantized per call on the caller): once C2 has compiled them, decode-shaped and
+     * 4-token matmuls allocate nothing. A vector that C2 fails to keep in registers (its per-method
+     * inlining budget) is boxed on every block, and a message string built on every call was caught
+     * here too; a window that never gets quiet fails.
      */
-    @Test
-    void warmQ4_0Int8MatmulsAllocateNothing() {
+    @org.junit.jupiter.params.ParameterizedTest
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"Q4_0", "Q4_K", "Q6_K"})
+    void warmInt8MatmulsAllocateNothing(DType type) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(mx.isThreadAllocatedMemorySupported());
         assumeTrue(jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.length() >= 32, "needs 512-bit vectors");
         int rows = 96, cols = 256;
         try (CpuBackend b = new CpuBackend(1, VectorWidth.bits(512), 0)) {
-            Weight w = b.prepare(q4_0("w", rows, cols, new Random(5)));
+            Weight w = b.prepare(quantized("w", type, rows, cols, new Random(5)));
             Activations x = b.allocate(1, cols), y = b.allocate(1, rows);
             Activations x4 = b.allocate(4, cols), y4 = b.allocate(4, rows);
             long allocated = Long.MAX_VALUE;
@@ -88,19 +90,28 @@ class NoAllocationTest {
                 }
                 allocated = mx.getCurrentThreadAllocatedBytes() - before;
             }
-            assertThat(allocated).as("bytes allocated by 1000 warm Q4_0 decode + 4-token matmuls").isLessThan(1024);
+            assertThat(allocated).as("bytes allocated by 1000 warm %s decode + 4-token matmuls", type).isLessThan(1024);
         }
     }
 
-    /** A Q4_0 tensor of random quants with modest f16 scales. */
-    static dev.offramp.core.tensor.Tensor q4_0(String name, int rows, int cols, Random rnd) {
-        byte[] bytes = new byte[rows * cols / 32 * 18];
+    /** A tensor of random quants whose f16 scales are modest (random bits there would be NaN or huge). */
+    static dev.offramp.core.tensor.Tensor quantized(String name, DType type, int rows, int cols, Random rnd) {
+        int blockBytes = type.blockBytes();
+        int[] halves = switch (type) {
+            case Q4_0 -> new int[] {0};
+            case Q4_K -> new int[] {0, 2};
+            case Q6_K -> new int[] {208};
+            default -> throw new IllegalArgumentException(type.toString());
+        };
+        byte[] bytes = new byte[Math.toIntExact(rows * type.bytesFor(cols))];
         rnd.nextBytes(bytes);
         java.lang.foreign.MemorySegment seg = java.lang.foreign.Arena.ofAuto().allocate(bytes.length, 64);
         seg.copyFrom(java.lang.foreign.MemorySegment.ofArray(bytes));
-        for (long blk = 0; blk < bytes.length; blk += 18) {
-            seg.set(TestTensors.I16_LE, blk, Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.05f));
+        for (long blk = 0; blk < bytes.length; blk += blockBytes) {
+            for (int h : halves) {
+                seg.set(TestTensors.I16_LE, blk + h, Float.floatToFloat16((rnd.nextFloat() - 0.5f) * 0.05f));
+            }
         }
-        return new dev.offramp.core.tensor.Tensor(name, DType.Q4_0, new long[] {rows, cols}, seg);
+        return new dev.offramp.core.tensor.Tensor(name, type, new long[] {rows, cols}, seg);
     }
 }

@@ -42,30 +42,26 @@ final class Int4LaneSums {
     }
 
     /**
-     * One block's sums for one token into {@code acc}: the block's eight vectors from byte {@code p},
-     * quants {@code q[xb ..]}, {@code acc} starting at {@code -8 * sum(xq)}.
-     */
-    static ShortVector block(MemorySegment w, long p, short[] q, int xb, ShortVector acc) {
-        for (int j = 0; j < 8; j++) {
-            ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
-            int c = xb + 2 * j;
-            acc = acc.add(v.and((short) 0xF).mul(q[c]))
-                    .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
-                    .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(q[c + 1]))
-                    .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
-        }
-        return acc;
-    }
-
-    /**
      * One token's sums of {@code nb} blocks (block b at byte {@code first + b * stride}; quants from
      * {@code xo}, quant sums from {@code so}) into {@code acc[32 b ..]} in lane order.
      */
     static void sums1(MemorySegment w, long first, long stride, int nb, short[] q, int xo, int[] sum, int so,
                       short[] acc) {
+        // The block loop is written out here and in the Q4_0 kernel rather than shared through a method
+        // returning a vector: where C2 does not inline such a method the vector is boxed on every block.
         for (int b = 0; b < nb; b++) {
-            block(w, first + stride * b, q, xo + 32 * b, ShortVector.broadcast(S, (short) (-8 * sum[so + b])))
-                    .intoArray(acc, 32 * b);
+            long p = first + stride * b;
+            int xb = xo + 32 * b;
+            ShortVector a = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
+            for (int j = 0; j < 8; j++) {
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
+                int c = xb + 2 * j;
+                a = a.add(v.and((short) 0xF).mul(q[c]))
+                        .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(q[c + 1]))
+                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
+            }
+            a.intoArray(acc, 32 * b);
         }
     }
 

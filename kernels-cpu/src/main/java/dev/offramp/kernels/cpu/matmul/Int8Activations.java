@@ -1,5 +1,7 @@
 package dev.offramp.kernels.cpu.matmul;
 
+import dev.offramp.core.tensor.DType;
+
 /**
  * Activations quantized to int8 by one of ggml's rules ({@link Int8Scheme}: {@code q8_0} per 32 values,
  * {@code q8_K} per 256), for kernels whose weights meet the activations in integer arithmetic
@@ -177,16 +179,19 @@ public final class Int8Activations {
         return sum;
     }
 
-    /** Checks a kernel call against these activations; {@code what} names the kernel. */
-    void check(String what, Int8Scheme want, int cols, int n) {
+    /**
+     * Checks a {@code type} kernel's call against these activations (the messages are built only on
+     * failure: this runs on every matmul).
+     */
+    void check(DType type, Int8Scheme want, int cols, int n) {
         if (scheme != want) {
-            throw new IllegalArgumentException(what + ": activations quantized by " + scheme + ", the kernel reads " + want);
+            throw new IllegalArgumentException(type + " matmul: activations quantized by " + scheme + ", the kernel reads " + want);
         }
         if (cols != this.cols) {
-            throw new IllegalArgumentException(what + ": activations have " + this.cols + " columns, the weight " + cols);
+            throw new IllegalArgumentException(type + " matmul: activations have " + this.cols + " columns, the weight " + cols);
         }
         if (n < 0 || n > this.n) {
-            throw new IllegalArgumentException(what + ": " + n + " tokens asked, " + this.n + " quantized");
+            throw new IllegalArgumentException(type + " matmul: " + n + " tokens asked, " + this.n + " quantized");
         }
     }
 }

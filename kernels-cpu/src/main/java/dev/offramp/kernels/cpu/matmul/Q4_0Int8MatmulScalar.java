@@ -11,46 +11,15 @@ import java.lang.foreign.MemorySegment;
  * block. Every step is exact or one fixed rounding, so any kernel that forms the same integer sums
  * and the same chain of FMAs gives these bits whatever its lane layout.
  */
-public final class Q4_0Int8MatmulScalar implements MatmulKernel {
-    @Override
-    public DType type() {
-        return DType.Q4_0;
+public final class Q4_0Int8MatmulScalar extends Int8MatmulScalar {
+    public Q4_0Int8MatmulScalar() {
+        super(DType.Q4_0, Int8Scheme.Q8_0);
     }
 
     @Override
-    public MatmulKernel scalar() {
-        return this;
-    }
-
-    @Override
-    public Int8Scheme int8Activations() {
-        return Int8Scheme.Q8_0;
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q4_0, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
-        if (n == 0) {
-            return;
-        }
-        Int8Activations a = new Int8Activations();
-        a.quantize(x, xStride, n, cols);
-        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        long rowBytes = QuantMatmulArgs.check(DType.Q4_0, w, cols, x, n, out, outStride, rowStart, rowEnd);
-        short[] q = x.quants();
-        float[] d = x.scales();
+    float rowDot(MemorySegment w, long base, int cols, Int8Activations x, int t) {
         int nb = cols / 32;
-        for (int r = rowStart; r < rowEnd; r++) {
-            for (int t = 0; t < n; t++) {
-                out[t * outStride + r] = rowDot(w, r * rowBytes, nb, q, t * cols, d, t * nb);
-            }
-        }
+        return rowDot(w, base, nb, x.quants(), t * cols, x.scales(), t * nb);
     }
 
     /** The row at byte {@code base} against the token whose quants start at {@code xo} and scales at {@code so}. */

@@ -7,7 +7,6 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -37,45 +36,17 @@ import java.nio.ByteOrder;
  * if (k != null) k.matmul(tensor.data(), cols, x, cols, 1, out, rows, 0, rows);
  * }</pre>
  */
-public final class Q4_0Int8MatmulVector implements MatmulKernel {
-    /** Rows per group: the short lanes of a 512-bit vector. */
-    static final int GROUP = Int4LaneSums.GROUP;
+public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     /** Repacked bytes per group and block: 32 float scales, 8 x 64 quant bytes. */
     static final int GROUP_BLOCK_BYTES = 640;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Integer> I = IntVector.SPECIES_512;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final Q4_0Int8MatmulScalar SCALAR = new Q4_0Int8MatmulScalar();
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private final MemorySegment source;
-    private final MemorySegment packed;
-    private final long rows;
-    private final int cols;
-
-    private static final class Scratch {
-        final Int8Activations x = new Int8Activations();
-        /** One group's outputs for up to four tokens. */
-        final float[] tile = new float[4 * GROUP];
-        /** {@link Int4LaneSums#sums4}'s block sums of four tokens. */
-        short[] sums = new short[0];
-
-        short[] sums(int size) {
-            if (sums.length < size) {
-                sums = new short[size];
-            }
-            return sums;
-        }
-
-    }
 
     private Q4_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
-        this.source = source;
-        this.packed = packed;
-        this.rows = rows;
-        this.cols = cols;
+        super(DType.Q4_0, Int8Scheme.Q8_0, SCALAR, source, packed, rows, cols);
     }
 
     /**
@@ -84,17 +55,12 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
      * segment, the kernel computes with {@link Q4_0Int8MatmulScalar} (same bits).
      */
     public static Q4_0Int8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
-        if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % 32 != 0 || rows < 1) {
+        if (!accepts(DType.Q4_0, w, rows, cols)) {
             return null;
         }
         int nb = cols / 32;
-        long need = rows * nb * 18;
-        if (need > w.byteSize()) {
-            throw new IllegalArgumentException("Q4_0 weight of " + rows + " x " + cols + " needs " + need
-                    + " bytes, the segment has " + w.byteSize());
-        }
         long groups = (rows + GROUP - 1) / GROUP;
-        MemorySegment p = Arena.ofAuto().allocate(groups * nb * GROUP_BLOCK_BYTES, 64);
+        MemorySegment p = allocate(rows, (long) nb * GROUP_BLOCK_BYTES);
         for (long g = 0; g < groups; g++) {
             for (int b = 0; b < nb; b++) {
                 long to = (g * nb + b) * GROUP_BLOCK_BYTES;
@@ -120,90 +86,18 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
     }
 
     @Override
-    public DType type() {
-        return DType.Q4_0;
-    }
-
-    @Override
-    public MatmulKernel scalar() {
-        return SCALAR;
-    }
-
-    @Override
-    public Int8Scheme int8Activations() {
-        return Int8Scheme.Q8_0;
-    }
-
-    @Override
-    public int rowGroup() {
-        return GROUP;
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q4_0, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
-        if (n == 0) {
-            return;
-        }
-        Int8Activations a = SCRATCH.get().x;
-        quantize(a, x, xStride, n, cols);
-        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
-    }
-
-    @Override
-    public void quantize(Int8Activations a, float[] x, int xStride, int n, int cols) {
-        Int8ActivationsVector.quantize(a, x, xStride, n, cols);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q4_0, w, cols, x, n, out, outStride, rowStart, rowEnd);
-        if (w != source || cols != this.cols || rowEnd > rows) {
-            SCALAR.matmul(w, cols, x, n, out, outStride, rowStart, rowEnd);
-            return;
-        }
-        if (n == 0 || rowEnd == rowStart) {
-            return;
-        }
+    void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
         int nb = cols / 32;
-        long groupBytes = (long) nb * GROUP_BLOCK_BYTES;
-        short[] q = x.quants();
-        float[] d = x.scales();
-        int[] sum = x.sums();
-        Scratch scratch = SCRATCH.get();
-        float[] tile = scratch.tile;
-        short[] sums = n >= 4 ? scratch.sums(4 * GROUP * nb) : null;
-        for (int g = rowStart / GROUP; g * GROUP < rowEnd; g++) {
-            int r0 = g * GROUP;
-            long base = g * groupBytes;
-            boolean whole = r0 >= rowStart && r0 + GROUP <= rowEnd;
-            int t = 0;
-            if (n == 1 && whole) {
-                // decode: straight into out
-                group1(packed, base, nb, q, 0, d, sum, 0, out, r0);
-                continue;
-            }
-            for (; t + 4 <= n; t += 4) {
-                Int4LaneSums.sums4(packed, base + 128, GROUP_BLOCK_BYTES, nb, q, t * cols, cols, sum, t * nb, nb, sums);
-                finish4(packed, base, sums, nb, d, t * nb, nb, tile);
-                for (int k = 0; k < 4; k++) {
-                    put(tile, k * GROUP, out, (t + k) * outStride, r0, rowStart, rowEnd);
-                }
-            }
-            for (; t < n; t++) {
-                group1(packed, base, nb, q, t * cols, d, sum, t * nb, tile, 0);
-                put(tile, 0, out, t * outStride, r0, rowStart, rowEnd);
-            }
-        }
+        group1(packed, (long) g * nb * GROUP_BLOCK_BYTES, nb, x.quants(), t * cols, x.scales(), x.sums(), t * nb, dst, o);
     }
 
-    /** Rows {@code [max(r0, rowStart), min(r0 + 32, rowEnd))} of one group's outputs into {@code out[o + r]}. */
-    private static void put(float[] tile, int from, float[] out, int o, int r0, int rowStart, int rowEnd) {
-        for (int r = Math.max(r0, rowStart), end = Math.min(r0 + GROUP, rowEnd); r < end; r++) {
-            out[o + r] = tile[from + r - r0];
-        }
+    @Override
+    void fourTokens(int g, Int8Activations x, int t, Scratch s) {
+        int nb = cols / 32;
+        long base = (long) g * nb * GROUP_BLOCK_BYTES;
+        short[] sums = s.sums(4 * GROUP * nb);
+        Int4LaneSums.sums4(packed, base + 128, GROUP_BLOCK_BYTES, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, sums);
+        finish4(packed, base, sums, nb, x.scales(), t * nb, nb, s.tile);
     }
 
     /**
@@ -218,7 +112,16 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
         for (int b = 0; b < nb; b++) {
             long p = base + (long) GROUP_BLOCK_BYTES * b + 128;
             int xb = xo + 32 * b;
-            ShortVector acc = Int4LaneSums.block(w, p, q, xb, ShortVector.broadcast(S, (short) (-8 * sum[so + b])));
+            // Int4LaneSums.sums1's loop, kept here so the sums never leave registers
+            ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
+            for (int j = 0; j < 8; j++) {
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
+                int c = xb + 2 * j;
+                acc = acc.add(v.and((short) 0xF).mul(q[c]))
+                        .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
+                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(q[c + 1]))
+                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
+            }
             float dx = d[so + b];
             f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - 128, LE).mul(dx), f0);
             f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - 64, LE).mul(dx), f1);
@@ -245,10 +148,5 @@ public final class Q4_0Int8MatmulVector implements MatmulKernel {
             f0.intoArray(tile, 32 * k);
             f1.intoArray(tile, 32 * k + 16);
         }
-    }
-
-    @Override
-    public String toString() {
-        return "Q4_0Int8MatmulVector[" + rows + " x " + cols + "]";
     }
 }

@@ -11,45 +11,15 @@ import java.lang.foreign.MemorySegment;
  * sub-block's quant sum), then {@code acc = fma(isum, d * dx, acc)} and
  * {@code acc = fma(msum, -(dmin * dx), acc)}, super-block after super-block.
  */
-public final class Q4_KInt8MatmulScalar implements MatmulKernel {
-    @Override
-    public DType type() {
-        return DType.Q4_K;
+public final class Q4_KInt8MatmulScalar extends Int8MatmulScalar {
+    public Q4_KInt8MatmulScalar() {
+        super(DType.Q4_K, Int8Scheme.Q8_K);
     }
 
     @Override
-    public MatmulKernel scalar() {
-        return this;
-    }
-
-    @Override
-    public Int8Scheme int8Activations() {
-        return Int8Scheme.Q8_K;
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q4_K, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
-        if (n == 0) {
-            return;
-        }
-        Int8Activations a = new Int8Activations(Int8Scheme.Q8_K);
-        a.quantize(x, xStride, n, cols);
-        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        long rowBytes = QuantMatmulArgs.check(DType.Q4_K, w, cols, x, n, out, outStride, rowStart, rowEnd);
+    float rowDot(MemorySegment w, long base, int cols, Int8Activations x, int t) {
         int ns = cols / 256;
-        for (int r = rowStart; r < rowEnd; r++) {
-            for (int t = 0; t < n; t++) {
-                out[t * outStride + r] = rowDot(w, r * rowBytes, ns, x.quants(), t * cols, x.scales(), t * ns,
-                        x.sums(), t * ns * 8);
-            }
-        }
+        return rowDot(w, base, ns, x.quants(), t * cols, x.scales(), t * ns, x.sums(), t * ns * 8);
     }
 
     static float rowDot(MemorySegment w, long base, int ns, short[] q, int xo, float[] d, int dso, int[] sum, int so) {

@@ -7,7 +7,6 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -31,8 +30,7 @@ import java.nio.ByteOrder;
  * MatmulKernel k = Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
  * }</pre>
  */
-public final class Q4_KInt8MatmulVector implements MatmulKernel {
-    private static final int GROUP = Int4LaneSums.GROUP;
+public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
     /** Repacked bytes per group and super-block: 8 x 512 quant bytes, then 768 of scales. */
     static final int GROUP_SUPER_BLOCK_BYTES = 4864;
     private static final int SCALE_BYTES = 768;
@@ -41,33 +39,9 @@ public final class Q4_KInt8MatmulVector implements MatmulKernel {
     private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final Q4_KInt8MatmulScalar SCALAR = new Q4_KInt8MatmulScalar();
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private final MemorySegment source;
-    private final MemorySegment packed;
-    private final long rows;
-    private final int cols;
-
-    private static final class Scratch {
-        final Int8Activations x = new Int8Activations(Int8Scheme.Q8_K);
-        /** One group's outputs for up to four tokens. */
-        final float[] tile = new float[4 * GROUP];
-        /** One group's block sums of up to four tokens. */
-        short[] sums = new short[0];
-
-        short[] sums(int size) {
-            if (sums.length < size) {
-                sums = new short[size];
-            }
-            return sums;
-        }
-    }
 
     private Q4_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
-        this.source = source;
-        this.packed = packed;
-        this.rows = rows;
-        this.cols = cols;
+        super(DType.Q4_K, Int8Scheme.Q8_K, SCALAR, source, packed, rows, cols);
     }
 
     /**
@@ -76,17 +50,12 @@ public final class Q4_KInt8MatmulVector implements MatmulKernel {
      * {@link Q4_KInt8MatmulScalar} (same bits).
      */
     public static Q4_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
-        if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % 256 != 0 || rows < 1) {
+        if (!accepts(DType.Q4_K, w, rows, cols)) {
             return null;
         }
         int ns = cols / 256;
-        long need = rows * ns * 144;
-        if (need > w.byteSize()) {
-            throw new IllegalArgumentException("Q4_K weight of " + rows + " x " + cols + " needs " + need
-                    + " bytes, the segment has " + w.byteSize());
-        }
         long groups = (rows + GROUP - 1) / GROUP;
-        MemorySegment p = Arena.ofAuto().allocate(groups * ns * GROUP_SUPER_BLOCK_BYTES, 64);
+        MemorySegment p = allocate(rows, (long) ns * GROUP_SUPER_BLOCK_BYTES);
         byte[] v = new byte[16];
         for (long g = 0; g < groups; g++) {
             long base = g * ns * GROUP_SUPER_BLOCK_BYTES;
@@ -130,91 +99,25 @@ public final class Q4_KInt8MatmulVector implements MatmulKernel {
     }
 
     @Override
-    public DType type() {
-        return DType.Q4_K;
-    }
-
-    @Override
-    public MatmulKernel scalar() {
-        return SCALAR;
-    }
-
-    @Override
-    public Int8Scheme int8Activations() {
-        return Int8Scheme.Q8_K;
-    }
-
-    @Override
-    public int rowGroup() {
-        return GROUP;
-    }
-
-    @Override
-    public void quantize(Int8Activations a, float[] x, int xStride, int n, int cols) {
-        Int8ActivationsVector.quantize(a, x, xStride, n, cols);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q4_K, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
-        if (n == 0) {
-            return;
-        }
-        Int8Activations a = SCRATCH.get().x;
-        quantize(a, x, xStride, n, cols);
-        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q4_K, w, cols, x, n, out, outStride, rowStart, rowEnd);
-        if (w != source || cols != this.cols || rowEnd > rows) {
-            SCALAR.matmul(w, cols, x, n, out, outStride, rowStart, rowEnd);
-            return;
-        }
-        if (n == 0 || rowEnd == rowStart) {
-            return;
-        }
+    void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
         int ns = cols / 256;
         int nb = cols / 32;
-        short[] q = x.quants();
-        float[] d = x.scales();
-        int[] sum = x.sums();
-        Scratch scratch = SCRATCH.get();
-        float[] tile = scratch.tile;
-        short[] acc = scratch.sums(4 * GROUP * nb);
-        for (int g = rowStart / GROUP; g * GROUP < rowEnd; g++) {
-            int r0 = g * GROUP;
-            long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
-            long scales = base + 4096L * ns;
-            boolean whole = r0 >= rowStart && r0 + GROUP <= rowEnd;
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                Int4LaneSums.sums4(packed, base, 512, nb, q, t * cols, cols, sum, t * nb, nb, acc);
-                for (int k = 0; k < 4; k++) {
-                    finish(packed, scales, ns, acc, 32 * k * nb, sum, (t + k) * nb, d, (t + k) * ns, tile, 32 * k);
-                    put(tile, 32 * k, out, (t + k) * outStride, r0, rowStart, rowEnd);
-                }
-            }
-            for (; t < n; t++) {
-                Int4LaneSums.sums1(packed, base, 512, nb, q, t * cols, sum, t * nb, acc);
-                if (n == 1 && whole) {
-                    // decode: straight into out
-                    finish(packed, scales, ns, acc, 0, sum, 0, d, 0, out, r0);
-                } else {
-                    finish(packed, scales, ns, acc, 0, sum, t * nb, d, t * ns, tile, 0);
-                    put(tile, 0, out, t * outStride, r0, rowStart, rowEnd);
-                }
-            }
-        }
+        long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
+        short[] acc = s.sums(GROUP * nb);
+        Int4LaneSums.sums1(packed, base, 512, nb, x.quants(), t * cols, x.sums(), t * nb, acc);
+        finish(packed, base + 4096L * ns, ns, acc, 0, x.sums(), t * nb, x.scales(), t * ns, dst, o);
     }
 
-    /** Rows {@code [max(r0, rowStart), min(r0 + 32, rowEnd))} of one group's outputs into {@code out[o + r]}. */
-    private static void put(float[] tile, int from, float[] out, int o, int r0, int rowStart, int rowEnd) {
-        for (int r = Math.max(r0, rowStart), end = Math.min(r0 + GROUP, rowEnd); r < end; r++) {
-            out[o + r] = tile[from + r - r0];
+    @Override
+    void fourTokens(int g, Int8Activations x, int t, Scratch s) {
+        int ns = cols / 256;
+        int nb = cols / 32;
+        long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
+        short[] acc = s.sums(4 * GROUP * nb);
+        Int4LaneSums.sums4(packed, base, 512, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
+        for (int k = 0; k < 4; k++) {
+            finish(packed, base + 4096L * ns, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns,
+                    s.tile, GROUP * k);
         }
     }
 
@@ -250,10 +153,5 @@ public final class Q4_KInt8MatmulVector implements MatmulKernel {
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + 16);
-    }
-
-    @Override
-    public String toString() {
-        return "Q4_KInt8MatmulVector[" + rows + " x " + cols + "]";
     }
 }

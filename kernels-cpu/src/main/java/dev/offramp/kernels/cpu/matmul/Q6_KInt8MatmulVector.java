@@ -8,7 +8,6 @@ import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -32,8 +31,7 @@ import java.nio.ByteOrder;
  * MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
  * }</pre>
  */
-public final class Q6_KInt8MatmulVector implements MatmulKernel {
-    private static final int GROUP = Int4LaneSums.GROUP;
+public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     private static final int QUANT_BYTES = 8192;
     private static final int SCALE_BYTES = 640;
     private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
@@ -42,32 +40,9 @@ public final class Q6_KInt8MatmulVector implements MatmulKernel {
     private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final Q6_KInt8MatmulScalar SCALAR = new Q6_KInt8MatmulScalar();
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
-
-    private final MemorySegment source;
-    private final MemorySegment packed;
-    private final long rows;
-    private final int cols;
-
-    private static final class Scratch {
-        final Int8Activations x = new Int8Activations(Int8Scheme.Q8_K);
-        final float[] tile = new float[4 * GROUP];
-        /** Two short vectors of sums per sub-block, up to four tokens. */
-        short[] sums = new short[0];
-
-        short[] sums(int size) {
-            if (sums.length < size) {
-                sums = new short[size];
-            }
-            return sums;
-        }
-    }
 
     private Q6_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
-        this.source = source;
-        this.packed = packed;
-        this.rows = rows;
-        this.cols = cols;
+        super(DType.Q6_K, Int8Scheme.Q8_K, SCALAR, source, packed, rows, cols);
     }
 
     /**
@@ -76,19 +51,14 @@ public final class Q6_KInt8MatmulVector implements MatmulKernel {
      * {@link Q6_KInt8MatmulScalar} (same bits).
      */
     public static Q6_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
-        if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % 256 != 0 || rows < 1) {
+        if (!accepts(DType.Q6_K, w, rows, cols)) {
             return null;
         }
         int ns = cols / 256;
-        long need = rows * ns * 210;
-        if (need > w.byteSize()) {
-            throw new IllegalArgumentException("Q6_K weight of " + rows + " x " + cols + " needs " + need
-                    + " bytes, the segment has " + w.byteSize());
-        }
         long groups = (rows + GROUP - 1) / GROUP;
         long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
         // zero-filled: rows past the end are zero weights with zero scales
-        MemorySegment p = Arena.ofAuto().allocate(groups * groupBytes, 64);
+        MemorySegment p = allocate(rows, groupBytes);
         for (long g = 0; g < groups; g++) {
             long base = g * groupBytes;
             for (int r = 0; r < GROUP && g * GROUP + r < rows; r++) {
@@ -115,89 +85,23 @@ public final class Q6_KInt8MatmulVector implements MatmulKernel {
     }
 
     @Override
-    public DType type() {
-        return DType.Q6_K;
+    void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
+        int ns = cols / 256;
+        long base = (long) g * ns * (QUANT_BYTES + SCALE_BYTES);
+        short[] acc = s.sums(64 * (cols / 16));
+        sums1(packed, base, cols / 16, x.quants(), t * cols, acc);
+        finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 0, x.scales(), t * ns, dst, o);
     }
 
     @Override
-    public MatmulKernel scalar() {
-        return SCALAR;
-    }
-
-    @Override
-    public Int8Scheme int8Activations() {
-        return Int8Scheme.Q8_K;
-    }
-
-    @Override
-    public int rowGroup() {
-        return GROUP;
-    }
-
-    @Override
-    public void quantize(Int8Activations a, float[] x, int xStride, int n, int cols) {
-        Int8ActivationsVector.quantize(a, x, xStride, n, cols);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q6_K, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
-        if (n == 0) {
-            return;
-        }
-        Int8Activations a = SCRATCH.get().x;
-        quantize(a, x, xStride, n, cols);
-        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
-    }
-
-    @Override
-    public void matmul(MemorySegment w, int cols, Int8Activations x, int n,
-                       float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(DType.Q6_K, w, cols, x, n, out, outStride, rowStart, rowEnd);
-        if (w != source || cols != this.cols || rowEnd > rows) {
-            SCALAR.matmul(w, cols, x, n, out, outStride, rowStart, rowEnd);
-            return;
-        }
-        if (n == 0 || rowEnd == rowStart) {
-            return;
-        }
+    void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int ns = cols / 256;
         int nsub = cols / 16;
-        short[] q = x.quants();
-        float[] d = x.scales();
-        Scratch scratch = SCRATCH.get();
-        float[] tile = scratch.tile;
-        short[] acc = scratch.sums(4 * 64 * nsub);
-        long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
-        for (int g = rowStart / GROUP; g * GROUP < rowEnd; g++) {
-            int r0 = g * GROUP;
-            long base = g * groupBytes;
-            long scales = base + (long) QUANT_BYTES * ns;
-            boolean whole = r0 >= rowStart && r0 + GROUP <= rowEnd;
-            int t = 0;
-            for (; t + 4 <= n; t += 4) {
-                sums4(packed, base, nsub, q, t * cols, cols, acc);
-                for (int k = 0; k < 4; k++) {
-                    finish(packed, scales, ns, acc, 64 * k * nsub, d, (t + k) * ns, tile, 32 * k);
-                    put(tile, 32 * k, out, (t + k) * outStride, r0, rowStart, rowEnd);
-                }
-            }
-            for (; t < n; t++) {
-                sums1(packed, base, nsub, q, t * cols, acc);
-                if (n == 1 && whole) {
-                    finish(packed, scales, ns, acc, 0, d, 0, out, r0);
-                } else {
-                    finish(packed, scales, ns, acc, 0, d, t * ns, tile, 0);
-                    put(tile, 0, out, t * outStride, r0, rowStart, rowEnd);
-                }
-            }
-        }
-    }
-
-    private static void put(float[] tile, int from, float[] out, int o, int r0, int rowStart, int rowEnd) {
-        for (int r = Math.max(r0, rowStart), end = Math.min(r0 + GROUP, rowEnd); r < end; r++) {
-            out[o + r] = tile[from + r - r0];
+        long base = (long) g * ns * (QUANT_BYTES + SCALE_BYTES);
+        short[] acc = s.sums(4 * 64 * nsub);
+        sums4(packed, base, nsub, x.quants(), t * cols, cols, acc);
+        for (int k = 0; k < 4; k++) {
+            finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 64 * k * nsub, x.scales(), (t + k) * ns, s.tile, GROUP * k);
         }
     }
 
@@ -285,10 +189,5 @@ public final class Q6_KInt8MatmulVector implements MatmulKernel {
     private static IntVector signedBytes(MemorySegment w, long at) {
         return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, LE)
                 .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
-    }
-
-    @Override
-    public String toString() {
-        return "Q6_KInt8MatmulVector[" + rows + " x " + cols + "]";
     }
 }

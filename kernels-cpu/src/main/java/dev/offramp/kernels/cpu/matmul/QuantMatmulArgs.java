@@ -24,7 +24,7 @@ final class QuantMatmulArgs {
     static long check(DType type, MemorySegment w, int cols, Int8Activations x, int n,
                       float[] out, int outStride, int rowStart, int rowEnd) {
         long rowBytes = checkWeightAndOut(type, w, cols, n, out, outStride, rowStart, rowEnd);
-        x.check(type + " matmul", type == DType.Q4_0 ? Int8Scheme.Q8_0 : Int8Scheme.Q8_K, cols, n);
+        x.check(type, type == DType.Q4_0 ? Int8Scheme.Q8_0 : Int8Scheme.Q8_K, cols, n);
         return rowBytes;
     }
 

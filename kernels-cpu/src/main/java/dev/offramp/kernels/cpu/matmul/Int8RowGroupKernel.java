@@ -1,0 +1,169 @@
+package dev.offramp.kernels.cpu.matmul;
+
+import dev.offramp.core.tensor.DType;
+import jdk.incubator.vector.ShortVector;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K): a weight repacked once into groups
+ * of 32 rows (one row per 16-bit lane of a 512-bit vector, see {@link Int4LaneSums}), the walk over
+ * the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
+ * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
+ *
+ * <p>A group is computed whole; a row range that cuts one writes only its rows, so any split gives the
+ * same bits and the backend splits at multiples of {@link #rowGroup()} to waste nothing.
+ */
+abstract sealed class Int8RowGroupKernel implements MatmulKernel
+        permits Q4_0Int8MatmulVector, Q4_KInt8MatmulVector, Q6_KInt8MatmulVector {
+    /** Rows per group: the short lanes of a 512-bit vector. */
+    static final int GROUP = Int4LaneSums.GROUP;
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private final DType type;
+    private final Int8Scheme scheme;
+    private final MatmulKernel scalar;
+    /** The weight as the model holds it, and its repacked copy. */
+    final MemorySegment source;
+    final MemorySegment packed;
+    final long rows;
+    final int cols;
+
+    /** Per-thread buffers; kernels are shared by the worker threads. */
+    static final class Scratch {
+        private final Int8Activations q8_0 = new Int8Activations(Int8Scheme.Q8_0);
+        private final Int8Activations q8_K = new Int8Activations(Int8Scheme.Q8_K);
+        /** One group's outputs for up to four tokens: token k, row i at {@code 32 k + i}. */
+        final float[] tile = new float[4 * GROUP];
+        /** A type's 16-bit block sums of one group, up to four tokens. */
+        private short[] sums = new short[0];
+
+        short[] sums(int size) {
+            if (sums.length < size) {
+                sums = new short[size];
+            }
+            return sums;
+        }
+
+        Int8Activations activations(Int8Scheme scheme) {
+            return scheme == Int8Scheme.Q8_0 ? q8_0 : q8_K;
+        }
+    }
+
+    Int8RowGroupKernel(DType type, Int8Scheme scheme, MatmulKernel scalar, MemorySegment source,
+                       MemorySegment packed, long rows, int cols) {
+        this.type = type;
+        this.scheme = scheme;
+        this.scalar = scalar;
+        this.source = source;
+        this.packed = packed;
+        this.rows = rows;
+        this.cols = cols;
+    }
+
+    /**
+     * Whether a 512-bit kernel can take a {@code rows} x {@code cols} weight of {@code type} whose
+     * blocks hold {@code block} values, checking that {@code w} is large enough (else a clear error).
+     */
+    static boolean accepts(DType type, MemorySegment w, long rows, int cols) {
+        if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % type.blockSize() != 0 || rows < 1) {
+            return false;
+        }
+        long need = rows * type.bytesFor(cols);
+        if (need > w.byteSize()) {
+            throw new IllegalArgumentException(type + " weight of " + rows + " x " + cols + " needs " + need
+                    + " bytes, the segment has " + w.byteSize());
+        }
+        return true;
+    }
+
+    /** Zeroed memory for {@code groups} groups of {@code groupBytes}, kept as long as the kernel. */
+    static MemorySegment allocate(long rows, long groupBytes) {
+        return Arena.ofAuto().allocate((rows + GROUP - 1) / GROUP * groupBytes, 64);
+    }
+
+    /** Token {@code t} against group {@code g}: row i into {@code dst[o + i]}. */
+    abstract void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s);
+
+    /** Tokens {@code t .. t + 3} against group {@code g} into {@code s.tile}. */
+    abstract void fourTokens(int g, Int8Activations x, int t, Scratch s);
+
+    @Override
+    public final DType type() {
+        return type;
+    }
+
+    @Override
+    public final MatmulKernel scalar() {
+        return scalar;
+    }
+
+    @Override
+    public final Int8Scheme int8Activations() {
+        return scheme;
+    }
+
+    @Override
+    public final int rowGroup() {
+        return GROUP;
+    }
+
+    @Override
+    public final void quantize(Int8Activations a, float[] x, int xStride, int n, int cols) {
+        Int8ActivationsVector.quantize(a, x, xStride, n, cols);
+    }
+
+    @Override
+    public final void matmul(MemorySegment w, int cols, float[] x, int xStride, int n,
+                             float[] out, int outStride, int rowStart, int rowEnd) {
+        QuantMatmulArgs.check(type, w, cols, x, xStride, n, out, outStride, rowStart, rowEnd);
+        if (n == 0) {
+            return;
+        }
+        Int8Activations a = SCRATCH.get().activations(scheme);
+        quantize(a, x, xStride, n, cols);
+        matmul(w, cols, a, n, out, outStride, rowStart, rowEnd);
+    }
+
+    @Override
+    public final void matmul(MemorySegment w, int cols, Int8Activations x, int n,
+                             float[] out, int outStride, int rowStart, int rowEnd) {
+        QuantMatmulArgs.check(type, w, cols, x, n, out, outStride, rowStart, rowEnd);
+        if (w != source || cols != this.cols || rowEnd > rows) {
+            scalar.matmul(w, cols, x, n, out, outStride, rowStart, rowEnd);
+            return;
+        }
+        Scratch s = SCRATCH.get();
+        for (int g = rowStart / GROUP; g * GROUP < rowEnd && n > 0; g++) {
+            int r0 = g * GROUP;
+            int t = 0;
+            for (; t + 4 <= n; t += 4) {
+                fourTokens(g, x, t, s);
+                for (int k = 0; k < 4; k++) {
+                    put(s.tile, GROUP * k, out, (t + k) * outStride, r0, rowStart, rowEnd);
+                }
+            }
+            for (; t < n; t++) {
+                if (n == 1 && r0 >= rowStart && r0 + GROUP <= rowEnd) {
+                    oneToken(g, x, 0, out, r0, s); // decode, whole group: straight into out
+                } else {
+                    oneToken(g, x, t, s.tile, 0, s);
+                    put(s.tile, 0, out, t * outStride, r0, rowStart, rowEnd);
+                }
+            }
+        }
+    }
+
+    /** Rows {@code [max(r0, rowStart), min(r0 + 32, rowEnd))} of one group's outputs into {@code out[o + r]}. */
+    private static void put(float[] tile, int from, float[] out, int o, int r0, int rowStart, int rowEnd) {
+        for (int r = Math.max(r0, rowStart), end = Math.min(r0 + GROUP, rowEnd); r < end; r++) {
+            out[o + r] = tile[from + r - r0];
+        }
+    }
+
+    @Override
+    public final String toString() {
+        return getClass().getSimpleName() + "[" + rows + " x " + cols + "]";
+    }
+}
