@@ -61,25 +61,29 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long groups = (rows + GROUP - 1) / GROUP;
         MemorySegment p = allocate(rows, (long) nb * GROUP_BLOCK_BYTES);
+        // A group's 32 rows are read into the heap in one copy each and its blocks written out whole:
+        // segment accesses a value at a time were most of the model's load time.
+        int rowBytes = 18 * nb;
+        byte[] stage = new byte[GROUP * rowBytes];
+        short[] staged = new short[GROUP_BLOCK_BYTES / 2];
+        MemorySegment stagedSegment = MemorySegment.ofArray(staged);
         for (long g = 0; g < groups; g++) {
+            int real = (int) Math.min(GROUP, rows - g * GROUP);
+            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
             for (int b = 0; b < nb; b++) {
-                long to = (g * nb + b) * GROUP_BLOCK_BYTES;
-                for (int r = 0; r < GROUP; r++) {
-                    long row = g * GROUP + r;
-                    long quants = to + 128 + 2L * Int4LaneSums.lane(r);
-                    if (row >= rows) {
-                        // q = 8 and scale 0: a zero weight whose sums stay in range
-                        for (int j = 0; j < 8; j++) {
-                            p.set(HALF, quants + 64L * j, (short) 0x8888);
-                        }
-                        continue;
-                    }
-                    long blk = (row * nb + b) * 18;
+                // rows past the end: q = 8 and scale 0, a zero weight whose sums stay in range
+                java.util.Arrays.fill(staged, 0, 64, (short) 0);
+                java.util.Arrays.fill(staged, 64, staged.length, (short) 0x8888);
+                for (int r = 0; r < real; r++) {
+                    int blk = r * rowBytes + 18 * b;
+                    int lane = Int4LaneSums.lane(r);
                     for (int j = 0; j < 8; j++) {
-                        p.set(HALF, quants + 64L * j, w.get(HALF, blk + 2 + 2L * j));
+                        staged[64 + GROUP * j + lane] = (short) ((stage[blk + 2 + 2 * j] & 0xFF) | (stage[blk + 3 + 2 * j] & 0xFF) << 8);
                     }
-                    p.set(ValueLayout.JAVA_FLOAT_UNALIGNED, to + 4L * r, Float.float16ToFloat(w.get(HALF, blk)));
+                    stagedSegment.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r,
+                            Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
                 }
+                MemorySegment.copy(staged, 0, p, HALF, (g * nb + b) * GROUP_BLOCK_BYTES, staged.length);
             }
         }
         return new Q4_0Int8MatmulVector(w, p, rows, cols);

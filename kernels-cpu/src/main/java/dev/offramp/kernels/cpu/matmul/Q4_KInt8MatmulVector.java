@@ -56,46 +56,56 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         long groups = (rows + GROUP - 1) / GROUP;
         MemorySegment p = allocate(rows, (long) ns * GROUP_SUPER_BLOCK_BYTES);
-        byte[] v = new byte[16];
+        // A group's 32 rows are read into the heap in one copy each and its super-blocks written out
+        // whole: segment accesses one byte at a time took ~2 s for tinyllama's weights.
+        int rowBytes = 144 * ns;
+        byte[] stage = new byte[GROUP * rowBytes];
+        MemorySegment stageSegment = MemorySegment.ofArray(stage);
+        short[] quants = new short[8 * 8 * GROUP];
+        byte[] scales = new byte[SCALE_BYTES];
+        MemorySegment scaleSegment = MemorySegment.ofArray(scales);
         for (long g = 0; g < groups; g++) {
             long base = g * ns * GROUP_SUPER_BLOCK_BYTES;
+            int real = (int) Math.min(GROUP, rows - g * GROUP);
+            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
             for (int s = 0; s < ns; s++) {
-                long sp = base + ns * 4096L + (long) SCALE_BYTES * s;
-                for (int r = 0; r < GROUP; r++) {
-                    long row = g * GROUP + r;
+                // rows past the end: q = 8 and scales 0, a zero weight whose sums stay in range
+                java.util.Arrays.fill(quants, (short) 0x8888);
+                java.util.Arrays.fill(scales, (byte) 0);
+                for (int r = 0; r < real; r++) {
+                    int blk = r * rowBytes + 144 * s;
                     int lane = Int4LaneSums.lane(r);
-                    if (row >= rows) {
-                        // q = 8, scales 0: a zero weight whose sums stay in range
-                        for (int j = 0; j < 8; j++) {
-                            for (int k = 0; k < 8; k++) {
-                                p.set(HALF, base + 512L * (8 * s + j) + 64L * k + 2L * lane, (short) 0x8888);
-                            }
-                        }
-                        continue;
-                    }
-                    long blk = (row * ns + s) * 144;
                     for (int j = 0; j < 8; j++) {
-                        // sub-block j as a Q4_0 block: byte b = value b | value b + 16 << 4
-                        long qs = blk + 16 + 32L * (j >>> 1);
+                        // sub-block j as a Q4_0 block: byte b = value b | value b + 16 << 4; lane short k
+                        // = bytes 2k, 2k + 1
+                        int qs = blk + 16 + 32 * (j >>> 1);
                         int shift = 4 * (j & 1);
-                        for (int b = 0; b < 16; b++) {
-                            int lo = (QuantMatmulScalar.u8(w, qs + b) >>> shift) & 0xF;
-                            int hi = (QuantMatmulScalar.u8(w, qs + b + 16) >>> shift) & 0xF;
-                            v[b] = (byte) (lo | hi << 4);
-                        }
-                        long to = base + 512L * (8 * s + j) + 2L * lane;
                         for (int k = 0; k < 8; k++) {
-                            p.set(HALF, to + 64L * k, (short) ((v[2 * k] & 0xFF) | (v[2 * k + 1] & 0xFF) << 8));
+                            int b0 = ((stage[qs + 2 * k] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 16] & 0xFF) >>> shift & 0xF) << 4;
+                            int b1 = ((stage[qs + 2 * k + 1] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 17] & 0xFF) >>> shift & 0xF) << 4;
+                            quants[GROUP * (8 * j + k) + lane] = (short) (b0 | b1 << 8);
                         }
-                        p.set(ValueLayout.JAVA_BYTE, sp + 256 + 32L * j + r, (byte) Q4_KMatmulScalar.kScale(w, blk + 4, j));
-                        p.set(ValueLayout.JAVA_BYTE, sp + 512 + 32L * j + r, (byte) Q4_KMatmulScalar.kMin(w, blk + 4, j));
+                        scales[256 + 32 * j + r] = (byte) kScale(stage, blk + 4, j);
+                        scales[512 + 32 * j + r] = (byte) kMin(stage, blk + 4, j);
                     }
-                    p.set(F32, sp + 4L * r, QuantMatmulScalar.half(w, blk));
-                    p.set(F32, sp + 128 + 4L * r, QuantMatmulScalar.half(w, blk + 2));
+                    scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk));
+                    scaleSegment.set(F32, 128 + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
                 }
+                MemorySegment.copy(quants, 0, p, HALF, base + 4096L * s, quants.length);
+                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + 4096L * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
             }
         }
         return new Q4_KInt8MatmulVector(w, p, rows, cols);
+    }
+
+    /** {@link Q4_KMatmulScalar#kScale} on a heap copy (load-time code runs cold: plain arrays are faster there). */
+    private static int kScale(byte[] b, int s, int j) {
+        return j < 4 ? b[s + j] & 63 : (b[s + j + 4] & 0xF) | ((b[s + j - 4] & 0xFF) >>> 6) << 4;
+    }
+
+    /** {@link Q4_KMatmulScalar#kMin} on a heap copy. */
+    private static int kMin(byte[] b, int s, int j) {
+        return j < 4 ? b[s + j + 4] & 63 : ((b[s + j + 4] & 0xFF) >>> 4) | ((b[s + j] & 0xFF) >>> 6) << 4;
     }
 
     @Override

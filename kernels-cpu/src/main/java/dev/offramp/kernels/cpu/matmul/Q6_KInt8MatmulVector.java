@@ -57,31 +57,51 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         long groups = (rows + GROUP - 1) / GROUP;
         long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
-        // zero-filled: rows past the end are zero weights with zero scales
         MemorySegment p = allocate(rows, groupBytes);
+        // A group's 32 rows are read into the heap in one copy each and its super-blocks written out whole
+        int rowBytes = 210 * ns;
+        byte[] stage = new byte[GROUP * rowBytes];
+        MemorySegment stageSegment = MemorySegment.ofArray(stage);
+        short[] quants = new short[QUANT_BYTES / 2];
+        byte[] scales = new byte[SCALE_BYTES];
+        MemorySegment scaleSegment = MemorySegment.ofArray(scales);
         for (long g = 0; g < groups; g++) {
             long base = g * groupBytes;
-            for (int r = 0; r < GROUP && g * GROUP + r < rows; r++) {
-                long row = g * GROUP + r;
-                int lane = Int4LaneSums.lane(r);
-                for (int s = 0; s < ns; s++) {
-                    long blk = (row * ns + s) * 210;
-                    long quants = base + (long) QUANT_BYTES * s + 2L * lane;
+            int real = (int) Math.min(GROUP, rows - g * GROUP);
+            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            for (int s = 0; s < ns; s++) {
+                // rows past the end: zero weights with zero scales
+                java.util.Arrays.fill(quants, (short) 0);
+                java.util.Arrays.fill(scales, (byte) 0);
+                for (int r = 0; r < real; r++) {
+                    int blk = r * rowBytes + 210 * s;
+                    int lane = Int4LaneSums.lane(r);
                     for (int v = 0; v < 256; v += 2) {
-                        int a = Q6_KInt8MatmulScalar.quant(w, blk, v) - 32;
-                        int b = Q6_KInt8MatmulScalar.quant(w, blk, v + 1) - 32;
+                        int a = quant(stage, blk, v) - 32;
+                        int b = quant(stage, blk, v + 1) - 32;
                         // value v is sub-block v / 16, vector (v % 16) / 2 of it
-                        p.set(I16, quants + 64L * (v >>> 1), (short) ((a & 0xFF) | b << 8));
+                        quants[GROUP * (v >>> 1) + lane] = (short) ((a & 0xFF) | b << 8);
                     }
-                    long sp = base + (long) QUANT_BYTES * ns + (long) SCALE_BYTES * s;
-                    p.set(F32, sp + 4L * r, QuantMatmulScalar.half(w, blk + 208));
+                    scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk + 208));
                     for (int j = 0; j < 16; j++) {
-                        p.set(ValueLayout.JAVA_BYTE, sp + 128 + 32L * j + r, w.get(ValueLayout.JAVA_BYTE, blk + 192 + j));
+                        scales[128 + 32 * j + r] = stage[blk + 192 + j];
                     }
                 }
+                MemorySegment.copy(quants, 0, p, I16, base + (long) QUANT_BYTES * s, quants.length);
+                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + (long) QUANT_BYTES * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
             }
         }
         return new Q6_KInt8MatmulVector(w, p, rows, cols);
+    }
+
+    /** {@link Q6_KInt8MatmulScalar#quant} on a heap copy (load-time code runs cold: plain arrays are faster there). */
+    private static int quant(byte[] blk, int at, int v) {
+        int h = v >>> 7;
+        int k = (v >>> 5) & 3;
+        int l = v & 31;
+        int lo = ((blk[at + 64 * h + 32 * (k & 1) + l] & 0xFF) >>> (4 * (k >>> 1))) & 0xF;
+        int hi = ((blk[at + 128 + 32 * h + l] & 0xFF) >>> (2 * k)) & 3;
+        return lo | hi << 4;
     }
 
     @Override
