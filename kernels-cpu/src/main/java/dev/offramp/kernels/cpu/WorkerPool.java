@@ -188,9 +188,9 @@ final class WorkerPool implements AutoCloseable {
                 if (remaining <= 0) {
                     return ran;
                 }
-                int want = Math.max(grain, remaining / split);
+                long want = Math.max(grain, remaining / split);
                 // every size but the last is a multiple of align, so every chunk starts on one
-                int size = Math.min(remaining, want + (align - want % align) % align);
+                int size = (int) Math.min(remaining, want + (align - want % align) % align);
                 if (!state.compareAndSet(s, s + size)) {
                     continue;
                 }

@@ -9,11 +9,11 @@ import dev.offramp.core.tensor.DType;
  * and then read by every thread; the buffers grow once and are reused, so a decode step allocates
  * nothing.
  *
- * <p>Two differences from ggml's {@code block_q8_0}, both for accuracy: the scale {@code d} stays a
- * float (ggml rounds it to f16, which flushes the scales of tiny activations), and each block also
- * keeps the sum of its quants (ggml's {@code q8_1} has it; kernels fold a weight offset in with it).
- * A non-finite value makes its block's scale NaN or infinite, so it reaches the outputs as in float
- * arithmetic instead of vanishing in the rounding.
+ * <p>Differences from ggml, for accuracy: the {@code q8_0} scale {@code d} stays a float (ggml rounds
+ * it to f16, which flushes the scales of tiny activations); every 32 quants keep their sum (ggml's
+ * {@code q8_1} and {@code q8_K} keep such sums; kernels fold a weight offset or minimum in with it); a
+ * non-finite value makes its block's scale NaN or infinite, so it reaches the outputs as in float
+ * arithmetic instead of vanishing in the rounding (ggml's {@code q8_K} skips NaNs).
  *
  * <pre>{@code
  * Int8Activations a = new Int8Activations();

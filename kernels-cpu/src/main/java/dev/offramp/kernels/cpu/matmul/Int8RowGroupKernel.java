@@ -63,8 +63,9 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     }
 
     /**
-     * Whether a 512-bit kernel can take a {@code rows} x {@code cols} weight of {@code type} whose
-     * blocks hold {@code block} values, checking that {@code w} is large enough (else a clear error).
+     * Whether a 512-bit kernel can take a {@code rows} x {@code cols} weight of {@code type} (whole
+     * blocks per row, a machine with 32 short lanes), checking that {@code w} is large enough (else a
+     * clear error naming the sizes).
      */
     static boolean accepts(DType type, MemorySegment w, long rows, int cols) {
         if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % type.blockSize() != 0 || rows < 1) {

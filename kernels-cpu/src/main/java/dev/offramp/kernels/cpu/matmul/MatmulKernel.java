@@ -6,7 +6,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * Fused dequantize-dot for one weight storage type: weights stay in their stored type (nothing
- * dequantizes a whole tensor), activations are float32 on the heap.
+ * dequantizes a whole tensor), activations are float32 on the heap (a kernel that multiplies in integers
+ * quantizes them first, see {@link #int8Activations()}).
  *
  * <p>Row {@code r} of the weight matrix starts at byte {@code r * type().bytesFor(cols)} of
  * {@code w}. For every token {@code t < n} and row {@code rowStart <= r < rowEnd}:
@@ -48,7 +49,7 @@ public interface MatmulKernel {
 
     /**
      * {@link #matmul} with the activations already quantized ({@code x} holds at least {@code n} rows of
-     * {@code cols}); only for kernels whose {@link #int8Activations()} is true.
+     * {@code cols}); only for kernels whose {@link #int8Activations()} is not null.
      */
     default void matmul(MemorySegment w, int cols, Int8Activations x, int n,
                         float[] out, int outStride, int rowStart, int rowEnd) {

@@ -2,7 +2,6 @@ package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -24,12 +23,13 @@ import java.nio.ByteOrder;
  *
  * <p>The weight is repacked once ({@link #forWeight}) into groups of 32 rows, 640 bytes per group and
  * block: the 32 scales as floats (rows in order), then eight vectors whose lanes hold bytes
- * {@code 2j, 2j + 1} of each row's quants (nibbles = columns 2j, 2j + 16, 2j + 1, 2j + 17), rows in
- * the lane order of {@link Int4LaneSums#lane}. Scales stored as floats cost 11% more bytes than ggml's f16 (576
- * per 32 blocks) but no widening: f16 scales widened in the loop (exact for finite halves only)
- * measured 0.9x, and widened in a pass of their own before the group, 0.75x of the loop alone. The rows past the last full group are zero weights. Integer sums are exact, so the order
- * in which a block's columns are added does not matter; each (row, token) then gets the scalar
- * twin's chain of FMAs, block after block, so batch, row split and lane layout change no bit.
+ * {@code 2j, 2j + 1} of each row's quants (nibbles = columns 2j, 2j + 16, 2j + 1, 2j + 17), rows in the
+ * lane order of {@link Int4LaneSums#lane}. Float scales cost 11% more bytes than ggml's f16 (576 per
+ * 32 blocks) but need no widening: f16 scales widened in the loop (exact for finite halves only)
+ * measured 0.9x, and widened in a pass of their own before each group, 0.75x. The rows past the last
+ * full group are zero weights. Integer sums are exact, so the order in which a block's columns are
+ * added does not matter; each (row, token) then gets the scalar twin's chain of FMAs, block after
+ * block, so batch, row split and lane layout change no bit.
  *
  * <pre>{@code
  * MatmulKernel k = Q4_0Int8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
