@@ -24,8 +24,9 @@ import java.nio.ByteOrder;
  *
  * <p>Repacked layout, per group of 32 rows: the quants of all super-blocks (16 sub-blocks x 8 vectors
  * of 64 bytes), then per super-block {@code d} as 32 floats and the scales as 16 x 32 bytes: 8832
- * bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole bytes instead of 6-bit fields,
- * for about half the operations per weight of unpacking ql/qh bits in the loop).
+ * bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole bytes, so that one shift pair
+ * splits a vector into two columns where 6-bit fields would take ql and qh apart in the loop; that
+ * packed variant was not measured).
  *
  * <pre>{@code
  * MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
