@@ -87,6 +87,13 @@ public final class Int8Activations {
             return;
         }
         float iscale = -127f / max;
+        if (Float.isInfinite(iscale)) {
+            // |max| < 127 / Float.MAX_VALUE: the quants would overflow; the block is zero to float precision
+            java.util.Arrays.fill(q, to, to + 256, (short) 0);
+            java.util.Arrays.fill(sum, sums, sums + 8, 0);
+            d[block] = 0f;
+            return;
+        }
         for (int j = 0; j < 8; j++) {
             int s = 0;
             for (int i = 32 * j; i < 32 * j + 32; i++) {
@@ -97,6 +104,16 @@ public final class Int8Activations {
             sum[sums + j] = s;
         }
         d[block] = 1f / iscale;
+    }
+
+    /**
+     * {@code 1 / scale} of a {@code q8_0} block, 0 for a zero scale and for one so small (below ~2.9e-39)
+     * that the inverse overflows: its quants would overflow instead of rounding, and its values are zero
+     * to float precision. A NaN scale stays NaN, so a NaN activation reaches the output.
+     */
+    static float inverse(float scale) {
+        float inv = scale != 0f ? 1f / scale : 0f;
+        return inv == Float.POSITIVE_INFINITY ? 0f : inv;
     }
 
     /** ggml's {@code nearest_int}: round half to even through the float adder, for |v| < 2^22. */
@@ -131,7 +148,7 @@ public final class Int8Activations {
             amax = Math.max(amax, Math.abs(x[from + i]));
         }
         float scale = amax / 127f;
-        float inv = scale != 0f ? 1f / scale : 0f;
+        float inv = inverse(scale);
         int s = 0;
         for (int i = 0; i < BLOCK; i++) {
             int v = roundHalfAway(x[from + i] * inv);

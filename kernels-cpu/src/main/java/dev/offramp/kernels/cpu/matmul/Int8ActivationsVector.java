@@ -44,7 +44,7 @@ final class Int8ActivationsVector {
                 // max keeps a NaN, as Math.max does in the scalar loop
                 float amax = v0.abs().max(v1.abs()).reduceLanes(VectorOperators.MAX);
                 float scale = amax / 127f;
-                float inv = scale != 0f ? 1f / scale : 0f;
+                float inv = Int8Activations.inverse(scale);
                 IntVector r0 = round(v0.mul(inv));
                 IntVector r1 = round(v1.mul(inv));
                 ((ShortVector) r0.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to);
@@ -77,6 +77,12 @@ final class Int8ActivationsVector {
             }
         }
         float iscale = -127f / max;
+        if (Float.isInfinite(iscale)) {
+            java.util.Arrays.fill(q, to, to + 256, (short) 0);
+            java.util.Arrays.fill(sum, sums, sums + 8, 0);
+            d[block] = 0f;
+            return;
+        }
         for (int j = 0; j < 8; j++) {
             IntVector r0 = nearest(FloatVector.fromArray(F, x, from + 32 * j).mul(iscale));
             IntVector r1 = nearest(FloatVector.fromArray(F, x, from + 32 * j + 16).mul(iscale));

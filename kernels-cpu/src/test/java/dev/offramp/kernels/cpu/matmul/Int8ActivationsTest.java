@@ -73,6 +73,8 @@ class Int8ActivationsTest {
         x[70] = Float.NaN; // block 2
         x[100] = Float.POSITIVE_INFINITY; // block 3
         x[xStride + 33] = 1e-30f; // tiny block of token 1
+        Arrays.fill(x, xStride + 64, xStride + 96, 0f);
+        x[xStride + 64] = 1e-39f; // so tiny that 1 / d overflows: a zero block
         for (int i = 0; i < 32; i++) {
             x[2 * xStride + 64 + i] = (i % 2 == 0 ? 1 : -1) * 1e30f; // huge
         }
@@ -88,6 +90,8 @@ class Int8ActivationsTest {
             assertThat(got.sums()[b]).as("sum %d", b).isEqualTo(want.sums()[b]);
         }
         assertThat(want.quants()[1 + 15]).isEqualTo((short) 1); // 0.5 rounds away from zero
+        assertThat(want.sums()[cols / 32 + 2]).isZero(); // the 1e-39 block of token 1
+        assertThat(want.quants()[cols + 64]).isZero();
         assertThat(want.quants()[15]).isEqualTo((short) -1); // -0.5 too
     }
 
@@ -132,6 +136,8 @@ class Int8ActivationsTest {
         float[] x = QuantTestData.activations(n, xStride, 31);
         Arrays.fill(x, 256, 512, 0f); // zero block
         x[600] = Float.NaN;
+        Arrays.fill(x, 2 * xStride, 2 * xStride + 256, 0f);
+        x[2 * xStride + 5] = -1e-37f; // so tiny that -127 / max overflows: a zero block
         x[xStride + 10] = -40f; // extremes of both signs, the negative first
         x[xStride + 11] = 40f;
         for (int i = 0; i < 256; i++) {
@@ -150,5 +156,7 @@ class Int8ActivationsTest {
         for (int b = 0; b < n * cols / 32; b++) {
             assertThat(got.sums()[b]).as("sum %d", b).isEqualTo(want.sums()[b]);
         }
+        assertThat(want.scales()[2 * cols / 256]).isZero(); // the -1e-37 block of token 2
+        assertThat(want.sums()[2 * cols / 32]).isZero();
     }
 }
