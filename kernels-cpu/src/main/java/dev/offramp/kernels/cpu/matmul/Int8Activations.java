@@ -79,19 +79,9 @@ public final class Int8Activations {
                 max = v;
             }
         }
-        if (nan || amax == 0f) {
-            // ggml skips NaNs here (a NaN never compares greater); a NaN scale carries them to the output
-            java.util.Arrays.fill(q, to, to + 256, (short) 0);
-            java.util.Arrays.fill(sum, sums, sums + 8, 0);
-            d[block] = nan ? Float.NaN : 0f;
-            return;
-        }
         float iscale = -127f / max;
-        if (Float.isInfinite(iscale)) {
-            // |max| < 127 / Float.MAX_VALUE: the quants would overflow; the block is zero to float precision
-            java.util.Arrays.fill(q, to, to + 256, (short) 0);
-            java.util.Arrays.fill(sum, sums, sums + 8, 0);
-            d[block] = 0f;
+        if (nan || Float.isInfinite(iscale)) {
+            zeroBlockK(q, to, sum, sums, d, block, nan);
             return;
         }
         for (int j = 0; j < 8; j++) {
@@ -114,6 +104,18 @@ public final class Int8Activations {
     static float inverse(float scale) {
         float inv = scale != 0f ? 1f / scale : 0f;
         return inv == Float.POSITIVE_INFINITY ? 0f : inv;
+    }
+
+    /**
+     * A {@code q8_K} block with no usable scale: zero quants and sums. That is an all-zero block (the
+     * scale {@code -127 / max} is infinite), one so small that the scale overflows (|max| below
+     * 127 / Float.MAX_VALUE; its values are zero to float precision), or one holding a NaN, which ggml
+     * skips (a NaN never compares greater) and which here gets a NaN scale to carry it to the output.
+     */
+    static void zeroBlockK(short[] q, int to, int[] sum, int sums, float[] d, int block, boolean nan) {
+        java.util.Arrays.fill(q, to, to + 256, (short) 0);
+        java.util.Arrays.fill(sum, sums, sums + 8, 0);
+        d[block] = nan ? Float.NaN : 0f;
     }
 
     /** ggml's {@code nearest_int}: round half to even through the float adder, for |v| < 2^22. */

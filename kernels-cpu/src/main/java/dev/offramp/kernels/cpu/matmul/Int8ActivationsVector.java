@@ -62,12 +62,7 @@ final class Int8ActivationsVector {
             m = m.max(FloatVector.fromArray(F, x, from + c).abs());
         }
         float amax = m.reduceLanes(VectorOperators.MAX);
-        if (amax != amax || amax == 0f) {
-            java.util.Arrays.fill(q, to, to + 256, (short) 0);
-            java.util.Arrays.fill(sum, sums, sums + 8, 0);
-            d[block] = amax != amax ? Float.NaN : 0f;
-            return;
-        }
+        // the first value of largest magnitude (none for a NaN amax: the scale is then infinite)
         float max = 0f;
         for (int c = 0; c < 256; c += 16) {
             var hit = FloatVector.fromArray(F, x, from + c).abs().compare(VectorOperators.EQ, amax);
@@ -77,10 +72,8 @@ final class Int8ActivationsVector {
             }
         }
         float iscale = -127f / max;
-        if (Float.isInfinite(iscale)) {
-            java.util.Arrays.fill(q, to, to + 256, (short) 0);
-            java.util.Arrays.fill(sum, sums, sums + 8, 0);
-            d[block] = 0f;
+        if (amax != amax || Float.isInfinite(iscale)) {
+            Int8Activations.zeroBlockK(q, to, sum, sums, d, block, amax != amax);
             return;
         }
         for (int j = 0; j < 8; j++) {
