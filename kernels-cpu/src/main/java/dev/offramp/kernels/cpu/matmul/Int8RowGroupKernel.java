@@ -1,10 +1,14 @@
 package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteOrder;
 
 /**
  * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K): a weight repacked once into groups
@@ -19,6 +23,12 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         permits Q4_0Int8MatmulVector, Q4_KInt8MatmulVector, Q6_KInt8MatmulVector {
     /** Rows per group: the short lanes of a 512-bit vector. */
     static final int GROUP = Int4LaneSums.GROUP;
+    /** The species and layouts every repacked kernel reads with (its lanes are rows, little-endian). */
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
+    static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
+    static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
     private final DType type;
@@ -79,9 +89,14 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         return true;
     }
 
+    /** Groups of 32 that {@code rows} rows fill, the last one possibly in part. */
+    static long groups(long rows) {
+        return (rows + GROUP - 1) / GROUP;
+    }
+
     /** Zeroed memory for {@code groups} groups of {@code groupBytes}, kept as long as the kernel. */
-    static MemorySegment allocate(long rows, long groupBytes) {
-        return Arena.ofAuto().allocate((rows + GROUP - 1) / GROUP * groupBytes, 64);
+    static MemorySegment allocate(long groups, long groupBytes) {
+        return Arena.ofAuto().allocate(groups * groupBytes, 64);
     }
 
     /** Token {@code t} against group {@code g}: row i into {@code dst[o + i]}. */

@@ -4,11 +4,9 @@ import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Q4_0 against int8 activations on 512-bit vectors, with 32 rows in the 32 short lanes of a vector
@@ -39,10 +37,6 @@ import java.nio.ByteOrder;
 public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     /** Repacked bytes per group and block: 32 float scales, 8 x 64 quant bytes. */
     static final int GROUP_BLOCK_BYTES = 640;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     private static final Q4_0Int8MatmulScalar SCALAR = new Q4_0Int8MatmulScalar();
 
     private Q4_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -59,8 +53,8 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
             return null;
         }
         int nb = cols / 32;
-        long groups = (rows + GROUP - 1) / GROUP;
-        MemorySegment p = allocate(rows, (long) nb * GROUP_BLOCK_BYTES);
+        long groups = groups(rows);
+        MemorySegment p = allocate(groups, (long) nb * GROUP_BLOCK_BYTES);
         // A group's 32 rows are read into the heap in one copy each and its blocks written out whole:
         // segment accesses a value at a time were most of the model's load time.
         int rowBytes = 18 * nb;
@@ -83,7 +77,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
                     stagedSegment.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r,
                             Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
                 }
-                MemorySegment.copy(staged, 0, p, HALF, (g * nb + b) * GROUP_BLOCK_BYTES, staged.length);
+                MemorySegment.copy(staged, 0, p, I16, (g * nb + b) * GROUP_BLOCK_BYTES, staged.length);
             }
         }
         return new Q4_0Int8MatmulVector(w, p, rows, cols);

@@ -5,11 +5,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Q4_K against {@code q8_K} int8 activations on 512-bit vectors, 32 rows per vector
@@ -34,10 +32,6 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
     /** Repacked bytes per group and super-block: 8 x 512 quant bytes, then 768 of scales. */
     static final int GROUP_SUPER_BLOCK_BYTES = 4864;
     private static final int SCALE_BYTES = 768;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort HALF = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final Q4_KInt8MatmulScalar SCALAR = new Q4_KInt8MatmulScalar();
 
     private Q4_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -54,8 +48,8 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
             return null;
         }
         int ns = cols / 256;
-        long groups = (rows + GROUP - 1) / GROUP;
-        MemorySegment p = allocate(rows, (long) ns * GROUP_SUPER_BLOCK_BYTES);
+        long groups = groups(rows);
+        MemorySegment p = allocate(groups, (long) ns * GROUP_SUPER_BLOCK_BYTES);
         // A group's 32 rows are read into the heap in one copy each and its super-blocks written out
         // whole: segment accesses one byte at a time took ~2 s for tinyllama's weights.
         int rowBytes = 144 * ns;
@@ -91,7 +85,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
                     scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk));
                     scaleSegment.set(F32, 128 + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
                 }
-                MemorySegment.copy(quants, 0, p, HALF, base + 4096L * s, quants.length);
+                MemorySegment.copy(quants, 0, p, I16, base + 4096L * s, quants.length);
                 MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + 4096L * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
             }
         }

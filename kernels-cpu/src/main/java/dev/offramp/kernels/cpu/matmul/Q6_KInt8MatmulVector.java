@@ -6,11 +6,9 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.nio.ByteOrder;
 
 /**
  * Q6_K against {@code q8_K} int8 activations on 512-bit vectors, 32 rows per vector
@@ -35,11 +33,6 @@ import java.nio.ByteOrder;
 public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     private static final int QUANT_BYTES = 8192;
     private static final int SCALE_BYTES = 640;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
-    private static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
-    private static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
     private static final Q6_KInt8MatmulScalar SCALAR = new Q6_KInt8MatmulScalar();
 
     private Q6_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -56,9 +49,9 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
             return null;
         }
         int ns = cols / 256;
-        long groups = (rows + GROUP - 1) / GROUP;
+        long groups = groups(rows);
         long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
-        MemorySegment p = allocate(rows, groupBytes);
+        MemorySegment p = allocate(groups, groupBytes);
         // A group's 32 rows are read into the heap in one copy each and its super-blocks written out whole
         int rowBytes = 210 * ns;
         byte[] stage = new byte[GROUP * rowBytes];
