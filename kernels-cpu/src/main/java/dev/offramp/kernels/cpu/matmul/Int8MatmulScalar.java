@@ -53,7 +53,7 @@ abstract sealed class Int8MatmulScalar implements MatmulKernel
     @Override
     public final void matmul(MemorySegment w, int cols, Int8Activations x, int n,
                              float[] out, int outStride, int rowStart, int rowEnd) {
-        long rowBytes = QuantMatmulArgs.check(type, w, cols, x, n, out, outStride, rowStart, rowEnd);
+        long rowBytes = QuantMatmulArgs.check(type, scheme, w, cols, x, n, out, outStride, rowStart, rowEnd);
         for (int r = rowStart; r < rowEnd; r++) {
             for (int t = 0; t < n; t++) {
                 out[t * outStride + r] = rowDot(w, r * rowBytes, cols, x, t);

@@ -145,7 +145,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     @Override
     public final void matmul(MemorySegment w, int cols, Int8Activations x, int n,
                              float[] out, int outStride, int rowStart, int rowEnd) {
-        QuantMatmulArgs.check(type, w, cols, x, n, out, outStride, rowStart, rowEnd);
+        QuantMatmulArgs.check(type, scheme, w, cols, x, n, out, outStride, rowStart, rowEnd);
         if (w != source || cols != this.cols || rowEnd > rows) {
             scalar.matmul(w, cols, x, n, out, outStride, rowStart, rowEnd);
             return;

@@ -20,11 +20,14 @@ final class QuantMatmulArgs {
         return rowBytes;
     }
 
-    /** Validates a call with {@link Int8Activations} and returns the bytes of one weight row. */
-    static long check(DType type, MemorySegment w, int cols, Int8Activations x, int n,
+    /**
+     * Validates a call of a kernel that reads activations quantized by {@code scheme} and returns the
+     * bytes of one weight row.
+     */
+    static long check(DType type, Int8Scheme scheme, MemorySegment w, int cols, Int8Activations x, int n,
                       float[] out, int outStride, int rowStart, int rowEnd) {
         long rowBytes = checkWeightAndOut(type, w, cols, n, out, outStride, rowStart, rowEnd);
-        x.check(type, type == DType.Q4_0 ? Int8Scheme.Q8_0 : Int8Scheme.Q8_K, cols, n);
+        x.check(type, scheme, cols, n);
         return rowBytes;
     }
 
