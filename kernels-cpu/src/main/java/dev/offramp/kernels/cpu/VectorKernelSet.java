@@ -50,30 +50,37 @@ final class VectorKernelSet implements KernelSet {
         if (type == DType.F16 && bits >= 128 && bits <= 512 && F16MatmulWiden.allFinite(tensor.data())) {
             return F16MatmulWiden.of(species, true);
         }
-        // K-quants: the scales unpacked once into a side table, read by the one-token path.
-        if (bits == 512 && tensor.cols() <= Integer.MAX_VALUE) {
+        if (tensor.cols() <= Integer.MAX_VALUE) {
             int cols = (int) tensor.cols();
-            switch (type) {
-                case Q4_K -> {
-                    // q8_K activations, 32 rows per vector (docs/benchmarks.md, session 9)
-                    MatmulKernel k = Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
-                    return k != null ? k : Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+            // int8 activations with a row per 16-bit lane, on the machine's own vectors (their layout is
+            // built for that width): ~2x the float kernels' weights/s at 512 bits (docs/benchmarks.md,
+            // session 9), and at 256 bits (session 10). Null where the type or machine does not fit.
+            if (bits >= 256 && bits == FloatVector.SPECIES_PREFERRED.vectorBitSize()) {
+                MatmulKernel k = switch (type) {
+                    case Q4_0 -> Q4_0Int8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
+                    case Q4_K -> Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
+                    case Q6_K -> Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
+                    default -> null;
+                };
+                if (k != null) {
+                    return k;
                 }
-                case Q5_K -> {
-                    return Q5_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
-                }
-                case Q6_K -> {
-                    MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
-                    return k != null ? k : Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
-                }
-                case Q4_0 -> {
-                    // int8 activations, 32 rows per vector: ~2x the float kernel's weights/s (docs/benchmarks.md)
-                    MatmulKernel k = Q4_0Int8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
-                    if (k != null) {
-                        return k;
+            }
+            // K-quants on float activations: the scales unpacked once into a side table, read by the
+            // one-token path.
+            if (bits == 512) {
+                switch (type) {
+                    case Q4_K -> {
+                        return Q4_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
                     }
-                }
-                default -> {
+                    case Q5_K -> {
+                        return Q5_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                    }
+                    case Q6_K -> {
+                        return Q6_KMatmulVector.forWeight(species, tensor.data(), tensor.rows(), cols);
+                    }
+                    default -> {
+                    }
                 }
             }
         }

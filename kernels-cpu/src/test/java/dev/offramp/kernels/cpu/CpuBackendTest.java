@@ -323,7 +323,7 @@ class CpuBackendTest {
     }
 
     /**
-     * Q4_0 (int8 activations on 512-bit machines): a 7-token batch on three threads gives each token the
+     * Q4_0 (int8 activations on 256-bit machines and wider): a 7-token batch on three threads gives each token the
      * bits of that token alone on one thread, so prefill, verification and decode agree.
      */
     @Test

@@ -13,37 +13,54 @@ import java.nio.ByteOrder;
  * Block sums of 4-bit weights against int8 activations with one weight row per 16-bit lane: the
  * integer core shared by the Q4_0 and Q4_K kernels on int8 activations.
  *
- * <p>A group is 32 rows. Its weights are stored in blocks of 32 columns, 512 bytes each: eight
- * vectors whose lane {@link #lane lane(r)} holds bytes {@code 2j, 2j + 1} of row r's block in Q4_0's
+ * <p>A group is as many rows as the machine's preferred vector has short lanes ({@link #GROUP}: 32 on
+ * 512-bit machines, 16 on AVX2 ones; the repacked layouts are built at load, never stored, so they may
+ * differ by machine while the results' bits do not). Its weights are stored in blocks of 32 columns,
+ * {@code 8 * LINE} bytes each: eight vectors whose lane {@link #lane lane(r)} holds bytes {@code 2j, 2j + 1} of row r's block in Q4_0's
  * nibble order (low nibble = column c, high = c + 16), i.e. the nibbles of columns 2j, 2j + 16,
- * 2j + 1, 2j + 17. A column is then one broadcast activation times 32 weights ({@code vpmullw}), and a
+ * 2j + 1, 2j + 17. A column is then one broadcast activation times a group's weights ({@code vpmullw}), and a
  * block's products add up in the lanes: {@code sum (q - 8) xq} is at most 32 * 8 * 127 = 32512 in
  * magnitude, so starting each lane at {@code -8 * sum(xq)} and adding the unsigned nibbles' products
  * (which may wrap 16 bits on the way) ends at that sum exactly. Integer addition is exact, so the
  * order of a block's columns changes nothing.
  */
 final class Int4LaneSums {
-    /** Rows per group: the short lanes of a 512-bit vector. */
-    static final int GROUP = 32;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
+    /**
+     * The shorts of the machine's preferred vector, where it has at least 16 (else 256-bit, for which
+     * {@link #supported()} is false and no kernel is built).
+     */
+    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.length() >= 16
+            ? ShortVector.SPECIES_PREFERRED : ShortVector.SPECIES_256;
+    /** Rows per group: the short lanes of {@link #S}. */
+    static final int GROUP = S.length();
+    /** Half a group: the int (and float) lanes of a vector, rows {@code 0 .. HALF - 1} and the rest. */
+    static final int HALF = GROUP / 2;
+    /** Bytes of one vector of a group: two bytes per row. */
+    static final int LINE = 2 * GROUP;
     private static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
 
     private Int4LaneSums() {
     }
 
+    /** Whether this machine's vectors hold a group of at least 16 rows (256-bit and wider). */
+    static boolean supported() {
+        return ShortVector.SPECIES_PREFERRED.length() >= 16;
+    }
+
     /**
-     * The short lane of row {@code r} of a group: rows 0-15 in the even lanes, 16-31 in the odd ones,
-     * so that the low and high halves of the int lanes are rows 0-15 and 16-31 in order. Splitting a
+     * The short lane of row {@code r} of a group: the first half of the rows in the even lanes, the
+     * second half in the odd ones, so that the low and high halves of the int lanes are the two halves
+     * of the rows in order. Splitting a
      * vector of shorts that way takes a shift or two; a shape-changing {@code convert} (shorts to
      * floats, part 0 and 1) was not compiled to vector code in the kernel and ran in Java's fallback.
      */
     static int lane(int r) {
-        return r < 16 ? 2 * r : 2 * (r - 16) + 1;
+        return r < HALF ? 2 * r : 2 * (r - HALF) + 1;
     }
 
     /**
      * One token's sums of {@code nb} blocks (block b at byte {@code first + b * stride}; quants from
-     * {@code xo}, quant sums from {@code so}) into {@code acc[32 b ..]} in lane order.
+     * {@code xo}, quant sums from {@code so}) into {@code acc[GROUP b ..]} in lane order.
      */
     static void sums1(MemorySegment w, long first, long stride, int nb, short[] q, int xo, int[] sum, int so,
                       short[] acc) {
@@ -54,20 +71,20 @@ final class Int4LaneSums {
             int xb = xo + 32 * b;
             ShortVector a = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
             for (int j = 0; j < 8; j++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 int c = xb + 2 * j;
                 a = a.add(v.and((short) 0xF).mul(q[c]))
                         .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
                         .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(q[c + 1]))
                         .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
             }
-            a.intoArray(acc, 32 * b);
+            a.intoArray(acc, GROUP * b);
         }
     }
 
     /**
      * Four tokens (quants from {@code xo}, {@code xo + xs}, ...; quant sums from {@code so},
-     * {@code so + ss}, ...) against {@code nb} blocks: token k's block b at {@code acc[32 (k nb + b)]}.
+     * {@code so + ss}, ...) against {@code nb} blocks: token k's block b at {@code acc[GROUP (k nb + b)]}.
      * Each weight vector is loaded and split into nibbles once for the four tokens. The scaling is the
      * caller's, in another method: in one method with this loop, C2's inlining budget ran out and
      * boxed the vectors (~0.4x).
@@ -83,7 +100,7 @@ final class Int4LaneSums {
             ShortVector a2 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 2 * ss]));
             ShortVector a3 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 3 * ss]));
             for (int j = 0; j < 8; j++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 ShortVector c0 = v.and((short) 0xF);
                 ShortVector c1 = v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF);
                 ShortVector c2 = v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF);
@@ -97,29 +114,29 @@ final class Int4LaneSums {
                 c += xs;
                 a3 = a3.add(c0.mul(q[c])).add(c1.mul(q[c + 16])).add(c2.mul(q[c + 1])).add(c3.mul(q[c + 17]));
             }
-            a0.intoArray(acc, 32 * b);
-            a1.intoArray(acc, 32 * (nb + b));
-            a2.intoArray(acc, 32 * (2 * nb + b));
-            a3.intoArray(acc, 32 * (3 * nb + b));
+            a0.intoArray(acc, GROUP * b);
+            a1.intoArray(acc, GROUP * (nb + b));
+            a2.intoArray(acc, GROUP * (2 * nb + b));
+            a3.intoArray(acc, GROUP * (3 * nb + b));
         }
     }
 
-    /** Rows 0-15 of a group's short lanes (the low halves of the int lanes), sign-extended. */
+    /** The first half of a group's rows (the low halves of the int lanes), sign-extended. */
     static IntVector lowInts(ShortVector acc) {
         return acc.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
     }
 
-    /** Rows 16-31 (the high halves of the int lanes), sign-extended. */
+    /** The second half of the rows (the high halves of the int lanes), sign-extended. */
     static IntVector highInts(ShortVector acc) {
         return acc.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16);
     }
 
-    /** A group's block sums of rows 0-15 as floats (exact: at most 15 bits). */
+    /** A group's block sums of the first half of its rows as floats (exact: at most 15 bits). */
     static FloatVector low(ShortVector acc) {
         return (FloatVector) lowInts(acc).convert(VectorOperators.I2F, 0);
     }
 
-    /** Rows 16-31 as floats. */
+    /** The second half as floats. */
     static FloatVector high(ShortVector acc) {
         return (FloatVector) highInts(acc).convert(VectorOperators.I2F, 0);
     }

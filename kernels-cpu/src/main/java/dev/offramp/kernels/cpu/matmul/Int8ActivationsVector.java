@@ -4,10 +4,11 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * {@link Int8Activations#quantize} on 512-bit vectors, the same bits. {@code q8_0}: a block is two
+ * {@link Int8Activations#quantize} on the repacked kernels' vectors (256 or 512 bits), the same bits. {@code q8_0}: a block is two
  * vectors, the product {@code x * (1 / d)} is the scalar one, truncation is Java's cast, and the
  * half-away rounding adjusts by the exact fraction. {@code q8_K}: ggml's rounding through the float
  * adder works per lane as it does in C. Why: the scalar quantizer runs on the calling thread before the rows
@@ -15,8 +16,11 @@ import jdk.incubator.vector.VectorSpecies;
  * prefill and more of two threads'.
  */
 final class Int8ActivationsVector {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
-    private static final VectorSpecies<Short> S = ShortVector.SPECIES_256;
+    private static final VectorSpecies<Float> F = Int8RowGroupKernel.F;
+    private static final VectorSpecies<Integer> I = Int8RowGroupKernel.I;
+    /** As many shorts as {@link #F} has floats. */
+    private static final VectorSpecies<Short> S = VectorSpecies.of(short.class, VectorShape.forBitSize(16 * F.length()));
+    private static final int L = F.length();
 
     private Int8ActivationsVector() {
     }
@@ -39,18 +43,21 @@ final class Int8ActivationsVector {
             for (int b = 0; b < nb; b++) {
                 int from = t * xStride + 32 * b;
                 int to = t * cols + 32 * b;
-                FloatVector v0 = FloatVector.fromArray(F, x, from);
-                FloatVector v1 = FloatVector.fromArray(F, x, from + 16);
                 // max keeps a NaN, as Math.max does in the scalar loop
-                float amax = v0.abs().max(v1.abs()).reduceLanes(VectorOperators.MAX);
-                float scale = amax / 127f;
+                FloatVector m = FloatVector.fromArray(F, x, from).abs();
+                for (int c = L; c < 32; c += L) {
+                    m = m.max(FloatVector.fromArray(F, x, from + c).abs());
+                }
+                float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
                 float inv = Int8Activations.inverse(scale);
-                IntVector r0 = round(v0.mul(inv));
-                IntVector r1 = round(v1.mul(inv));
-                ((ShortVector) r0.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to);
-                ((ShortVector) r1.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + 16);
+                IntVector total = IntVector.zero(I);
+                for (int c = 0; c < 32; c += L) {
+                    IntVector r = round(FloatVector.fromArray(F, x, from + c).mul(inv));
+                    ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + c);
+                    total = total.add(r);
+                }
                 d[t * nb + b] = scale;
-                sum[t * nb + b] = r0.add(r1).reduceLanes(VectorOperators.ADD);
+                sum[t * nb + b] = total.reduceLanes(VectorOperators.ADD);
             }
         }
     }
@@ -58,13 +65,13 @@ final class Int8ActivationsVector {
     /** {@link Int8Activations}'s {@code q8_K} block, vectorized: the same first value of largest magnitude, the same bits. */
     private static void quantizeK(float[] x, int from, short[] q, int to, float[] d, int block, int[] sum, int sums) {
         FloatVector m = FloatVector.zero(F);
-        for (int c = 0; c < 256; c += 16) {
+        for (int c = 0; c < 256; c += L) {
             m = m.max(FloatVector.fromArray(F, x, from + c).abs());
         }
         float amax = m.reduceLanes(VectorOperators.MAX);
         // the first value of largest magnitude (none for a NaN amax: the scale is then infinite)
         float max = 0f;
-        for (int c = 0; c < 256; c += 16) {
+        for (int c = 0; c < 256; c += L) {
             var hit = FloatVector.fromArray(F, x, from + c).abs().compare(VectorOperators.EQ, amax);
             if (hit.anyTrue()) {
                 max = x[from + c + hit.firstTrue()];
@@ -77,11 +84,13 @@ final class Int8ActivationsVector {
             return;
         }
         for (int j = 0; j < 8; j++) {
-            IntVector r0 = nearest(FloatVector.fromArray(F, x, from + 32 * j).mul(iscale));
-            IntVector r1 = nearest(FloatVector.fromArray(F, x, from + 32 * j + 16).mul(iscale));
-            ((ShortVector) r0.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + 32 * j);
-            ((ShortVector) r1.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + 32 * j + 16);
-            sum[sums + j] = r0.add(r1).reduceLanes(VectorOperators.ADD);
+            IntVector total = IntVector.zero(I);
+            for (int c = 32 * j; c < 32 * j + 32; c += L) {
+                IntVector r = nearest(FloatVector.fromArray(F, x, from + c).mul(iscale));
+                ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + c);
+                total = total.add(r);
+            }
+            sum[sums + j] = total.reduceLanes(VectorOperators.ADD);
         }
         d[block] = 1f / iscale;
     }
@@ -95,7 +104,7 @@ final class Int8ActivationsVector {
     private static IntVector round(FloatVector v) {
         IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
         FloatVector frac = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
-        return t.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(IntVector.SPECIES_512))
-                .sub(1, frac.compare(VectorOperators.LE, -0.5f).cast(IntVector.SPECIES_512));
+        return t.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I))
+                .sub(1, frac.compare(VectorOperators.LE, -0.5f).cast(I));
     }
 }

@@ -1,8 +1,7 @@
 package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorShape;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.Arena;
@@ -12,7 +11,8 @@ import java.nio.ByteOrder;
 
 /**
  * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K): a weight repacked once into groups
- * of 32 rows (one row per 16-bit lane of a 512-bit vector, see {@link Int4LaneSums}), the walk over
+ * of rows, one row per 16-bit lane of the machine's vector (32 rows at 512 bits, 16 at 256; see
+ * {@link Int4LaneSums}), the walk over
  * the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
  * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
  *
@@ -21,11 +21,18 @@ import java.nio.ByteOrder;
  */
 abstract sealed class Int8RowGroupKernel implements MatmulKernel
         permits Q4_0Int8MatmulVector, Q4_KInt8MatmulVector, Q6_KInt8MatmulVector {
-    /** Rows per group: the short lanes of a 512-bit vector. */
+    /** Rows per group: the short lanes of the machine's vector. */
     static final int GROUP = Int4LaneSums.GROUP;
+    /** Half a group: the float lanes of a vector. */
+    static final int HALF = Int4LaneSums.HALF;
+    /** Bytes of one vector of a group (two per row). */
+    static final int LINE = Int4LaneSums.LINE;
     /** The species and layouts every repacked kernel reads with (its lanes are rows, little-endian). */
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_512;
-    static final VectorSpecies<Float> F = FloatVector.SPECIES_512;
+    static final VectorSpecies<Short> S = Int4LaneSums.S;
+    static final VectorSpecies<Float> F = VectorSpecies.of(float.class, S.vectorShape());
+    static final VectorSpecies<Integer> I = VectorSpecies.of(int.class, S.vectorShape());
+    /** Bytes widened to a vector of ints: {@link #HALF} of them. */
+    static final VectorSpecies<Byte> B = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * HALF));
     static final ByteOrder LE = ByteOrder.LITTLE_ENDIAN;
     static final ValueLayout.OfShort I16 = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(LE);
     static final ValueLayout.OfFloat F32 = ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(LE);
@@ -44,7 +51,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     static final class Scratch {
         private final Int8Activations q8_0 = new Int8Activations(Int8Scheme.Q8_0);
         private final Int8Activations q8_K = new Int8Activations(Int8Scheme.Q8_K);
-        /** One group's outputs for up to four tokens: token k, row i at {@code 32 k + i}. */
+        /** One group's outputs for up to four tokens: token k, row i at {@code GROUP k + i}. */
         final float[] tile = new float[4 * GROUP];
         /** A type's 16-bit block sums of one group, up to four tokens. */
         private short[] sums = new short[0];
@@ -73,12 +80,12 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     }
 
     /**
-     * Whether a 512-bit kernel can take a {@code rows} x {@code cols} weight of {@code type} (whole
-     * blocks per row, a machine with 32 short lanes), checking that {@code w} is large enough (else a
-     * clear error naming the sizes).
+     * Whether a repacked kernel can take a {@code rows} x {@code cols} weight of {@code type} (whole
+     * blocks per row, a machine with 256-bit vectors or wider), checking that {@code w} is large enough
+     * (else a clear error naming the sizes).
      */
     static boolean accepts(DType type, MemorySegment w, long rows, int cols) {
-        if (ShortVector.SPECIES_PREFERRED.length() < GROUP || cols <= 0 || cols % type.blockSize() != 0 || rows < 1) {
+        if (!Int4LaneSums.supported() || cols <= 0 || cols % type.blockSize() != 0 || rows < 1) {
             return false;
         }
         long need = rows * type.bytesFor(cols);
@@ -89,7 +96,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         return true;
     }
 
-    /** Groups of 32 that {@code rows} rows fill, the last one possibly in part. */
+    /** Groups that {@code rows} rows fill, the last one possibly in part. */
     static long groups(long rows) {
         return (rows + GROUP - 1) / GROUP;
     }
@@ -171,7 +178,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         }
     }
 
-    /** Rows {@code [max(r0, rowStart), min(r0 + 32, rowEnd))} of one group's outputs into {@code out[o + r]}. */
+    /** Rows {@code [max(r0, rowStart), min(r0 + GROUP, rowEnd))} of one group's outputs into {@code out[o + r]}. */
     private static void put(float[] tile, int from, float[] out, int o, int r0, int rowStart, int rowEnd) {
         for (int r = Math.max(r0, rowStart), end = Math.min(r0 + GROUP, rowEnd); r < end; r++) {
             out[o + r] = tile[from + r - r0];

@@ -9,22 +9,24 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q4_0 against int8 activations on 512-bit vectors, with 32 rows in the 32 short lanes of a vector
- * (llama.cpp's arithmetic, {@link Q4_0Int8MatmulScalar}'s bits).
+ * Q4_0 against int8 activations on 256- or 512-bit vectors, with a group of rows in the short lanes
+ * of a vector (llama.cpp's arithmetic, {@link Q4_0Int8MatmulScalar}'s bits).
  *
  * <p>Why: the Vector API has no int8 dot product ({@code vpdpbusd}), and with the products of one row
  * in the lanes every block needs a horizontal sum (a permute tree measured 0.92x of the float kernel).
- * With one row per lane, a column is one broadcast activation times a vector of 32 weights, and the
- * 16-bit lanes hold a whole block's sum exactly (|sum (q - 8) xq| <= 32 * 8 * 127 = 32512). Per 128
- * weights that is one load, six shifts/ands, four {@code vpmullw} and four adds, where the float kernel
- * needs about 40 operations; the block sums are converted and scaled once per 32 x 32 weights.
+ * With one row per lane, a column is one broadcast activation times a vector of weights, and the
+ * 16-bit lanes hold a whole block's sum exactly (|sum (q - 8) xq| <= 32 * 8 * 127 = 32512). Per vector
+ * of four columns that is one load, six shifts/ands, four {@code vpmullw} and four adds, where the float
+ * kernel needs about ten operations per 16 weights; the block sums are converted and scaled once per
+ * block and group.
  *
- * <p>The weight is repacked once ({@link #forWeight}) into groups of 32 rows, 640 bytes per group and
- * block: the 32 scales as floats (rows in order), then eight vectors whose lanes hold bytes
+ * <p>The weight is repacked once ({@link #forWeight}) into groups of {@code GROUP} rows (32 at 512 bits),
+ * {@code 20 GROUP} bytes per group and block (640): the scales as floats (rows in order), then eight
+ * vectors whose lanes hold bytes
  * {@code 2j, 2j + 1} of each row's quants (nibbles = columns 2j, 2j + 16, 2j + 1, 2j + 17), rows in the
  * lane order of {@link Int4LaneSums#lane}. Float scales cost 11% more bytes than ggml's f16 (576 per
  * 32 blocks) but need no widening: f16 scales widened in the loop (exact for finite halves only)
- * measured 0.9x, and widened in a pass of their own before each group, 0.75x. The rows past the last
+ * measured 0.9x at 512 bits, and widened in a pass of their own before each group, 0.75x. The rows past the last
  * full group are zero weights. Integer sums are exact, so the order in which a block's columns are
  * added does not matter; each (row, token) then gets the scalar twin's chain of FMAs, block after
  * block, so batch, row split and lane layout change no bit.
@@ -35,8 +37,10 @@ import java.lang.foreign.ValueLayout;
  * }</pre>
  */
 public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
-    /** Repacked bytes per group and block: 32 float scales, 8 x 64 quant bytes. */
-    static final int GROUP_BLOCK_BYTES = 640;
+    /** Repacked bytes per group and block: the rows' float scales, then eight vectors of quants. */
+    static final int GROUP_BLOCK_BYTES = 4 * GROUP + 8 * LINE;
+    /** Where a group-block's quants start. */
+    private static final int QUANTS = 4 * GROUP;
     private static final Q4_0Int8MatmulScalar SCALAR = new Q4_0Int8MatmulScalar();
 
     private Q4_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -45,7 +49,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * The kernel for the one Q4_0 weight {@code w} ({@code rows} x {@code cols}), repacked here; null
-     * when the machine has no 512-bit vectors, so the caller keeps the float kernel. Called with another
+     * when the machine's vectors are narrower than 256 bits, so the caller keeps the float kernel. Called with another
      * segment, the kernel computes with {@link Q4_0Int8MatmulScalar} (same bits).
      */
     public static Q4_0Int8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
@@ -55,7 +59,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long groups = groups(rows);
         MemorySegment p = allocate(groups, (long) nb * GROUP_BLOCK_BYTES);
-        // A group's 32 rows are read into the heap in one copy each and its blocks written out whole:
+        // A group's rows are read into the heap in one copy each and its blocks written out whole:
         // segment accesses a value at a time were most of the model's load time.
         int rowBytes = 18 * nb;
         byte[] stage = new byte[GROUP * rowBytes];
@@ -66,13 +70,13 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
             MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
             for (int b = 0; b < nb; b++) {
                 // rows past the end: q = 8 and scale 0, a zero weight whose sums stay in range
-                java.util.Arrays.fill(staged, 0, 64, (short) 0);
-                java.util.Arrays.fill(staged, 64, staged.length, (short) 0x8888);
+                java.util.Arrays.fill(staged, 0, QUANTS / 2, (short) 0);
+                java.util.Arrays.fill(staged, QUANTS / 2, staged.length, (short) 0x8888);
                 for (int r = 0; r < real; r++) {
                     int blk = r * rowBytes + 18 * b;
                     int lane = Int4LaneSums.lane(r);
                     for (int j = 0; j < 8; j++) {
-                        staged[64 + GROUP * j + lane] = (short) ((stage[blk + 2 + 2 * j] & 0xFF) | (stage[blk + 3 + 2 * j] & 0xFF) << 8);
+                        staged[QUANTS / 2 + GROUP * j + lane] = (short) ((stage[blk + 2 + 2 * j] & 0xFF) | (stage[blk + 3 + 2 * j] & 0xFF) << 8);
                     }
                     stagedSegment.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r,
                             Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
@@ -94,12 +98,12 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long base = (long) g * nb * GROUP_BLOCK_BYTES;
         short[] sums = s.sums(4 * GROUP * nb);
-        Int4LaneSums.sums4(packed, base + 128, GROUP_BLOCK_BYTES, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, sums);
+        Int4LaneSums.sums4(packed, base + QUANTS, GROUP_BLOCK_BYTES, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, sums);
         finish4(packed, base, sums, nb, x.scales(), t * nb, nb, s.tile);
     }
 
     /**
-     * One token against one group of 32 rows: {@code dst[o + i]} = row i. The block's columns go into
+     * One token against one group of rows: {@code dst[o + i]} = row i. The block's columns go into
      * one short accumulator that starts at {@code -8 * sum(xq)}, so the unsigned nibbles' products
      * (which may wrap 16 bits on the way) end as the exact {@code sum (q - 8) xq}.
      */
@@ -108,12 +112,12 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         FloatVector f0 = FloatVector.zero(F);
         FloatVector f1 = f0;
         for (int b = 0; b < nb; b++) {
-            long p = base + (long) GROUP_BLOCK_BYTES * b + 128;
+            long p = base + (long) GROUP_BLOCK_BYTES * b + QUANTS;
             int xb = xo + 32 * b;
             // Int4LaneSums.sums1's loop, kept here so the sums never leave registers
             ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
             for (int j = 0; j < 8; j++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * j, LE);
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 int c = xb + 2 * j;
                 acc = acc.add(v.and((short) 0xF).mul(q[c]))
                         .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
@@ -121,30 +125,30 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
                         .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
             }
             float dx = d[so + b];
-            f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - 128, LE).mul(dx), f0);
-            f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - 64, LE).mul(dx), f1);
+            f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
+            f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS / 2, LE).mul(dx), f1);
         }
         f0.intoArray(dst, o);
-        f1.intoArray(dst, o + 16);
+        f1.intoArray(dst, o + HALF);
     }
 
     /**
      * {@link Int4LaneSums#sums4}'s block sums scaled and accumulated block after block, as {@link #group1} does:
-     * {@code tile[32k + i]} = token k, row i.
+     * {@code tile[GROUP k + i]} = token k, row i.
      */
     private static void finish4(MemorySegment w, long base, short[] acc, int nb, float[] d, int so, int ss, float[] tile) {
         for (int k = 0; k < 4; k++) {
             FloatVector f0 = FloatVector.zero(F);
             FloatVector f1 = f0;
             for (int b = 0; b < nb; b++) {
-                ShortVector a = ShortVector.fromArray(S, acc, 32 * (k * nb + b));
+                ShortVector a = ShortVector.fromArray(S, acc, GROUP * (k * nb + b));
                 float dx = d[so + k * ss + b];
                 long p = base + (long) GROUP_BLOCK_BYTES * b;
                 f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
-                f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + 64, LE).mul(dx), f1);
+                f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + QUANTS / 2, LE).mul(dx), f1);
             }
-            f0.intoArray(tile, 32 * k);
-            f1.intoArray(tile, 32 * k + 16);
+            f0.intoArray(tile, GROUP * k);
+            f1.intoArray(tile, GROUP * k + HALF);
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
+import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -10,7 +11,7 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q4_K against {@code q8_K} int8 activations on 512-bit vectors, 32 rows per vector
+ * Q4_K against {@code q8_K} int8 activations on 256- or 512-bit vectors, a group of rows per vector
  * ({@link Q4_KInt8MatmulScalar}'s bits, llama.cpp's integer arithmetic).
  *
  * <p>Each 32-value sub-block is repacked as a Q4_0-style block of nibbles, so the block sums are
@@ -18,10 +19,11 @@ import java.lang.foreign.ValueLayout;
  * combined in 32-bit lanes, exactly: {@code isum += sc_j * (S_j + 8 X_j)}, {@code msum += m_j X_j}
  * ({@code sc_j, m_j <= 63}, so {@code |isum| < 2^25}), and scaled once per super-block in float.
  *
- * <p>Repacked layout, per group of 32 rows: the quants of all {@code cols / 32} sub-blocks (512 bytes
- * each, see {@link Int4LaneSums}), then per super-block 768 bytes: {@code d} and {@code dmin} as 32
- * floats each, the 6-bit scales and mins as 8 x 32 bytes each (sub-block j, rows in order): 4864 bytes
- * per 32 x 256 weights where ggml's blocks take 4608 (+5.6%). The integer sums of a group are made in
+ * <p>Repacked layout, per group of {@code GROUP} rows (32 at 512 bits): the quants of all {@code cols / 32}
+ * sub-blocks ({@code 16 GROUP} bytes each, see {@link Int4LaneSums}), then per super-block
+ * {@code 24 GROUP} bytes: {@code d} and {@code dmin} as floats, the 6-bit scales and mins as
+ * {@code 8 x GROUP} bytes each (sub-block j, rows in order): 4864 bytes per 32 x 256 weights where
+ * ggml's blocks take 4608 (+5.6%). The integer sums of a group are made in
  * one pass over its quants and scaled in a second over its scales, which follow: one forward stream.
  *
  * <pre>{@code
@@ -29,9 +31,12 @@ import java.lang.foreign.ValueLayout;
  * }</pre>
  */
 public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
-    /** Repacked bytes per group and super-block: 8 x 512 quant bytes, then 768 of scales. */
-    static final int GROUP_SUPER_BLOCK_BYTES = 4864;
-    private static final int SCALE_BYTES = 768;
+    /** Repacked quant bytes per group and sub-block: eight vectors. */
+    private static final int SUB_BYTES = 8 * LINE;
+    /** Repacked scale bytes per group and super-block: d, dmin (floats), 8 scales, 8 mins (bytes). */
+    private static final int SCALE_BYTES = 24 * GROUP;
+    /** Repacked bytes per group and super-block. */
+    static final int GROUP_SUPER_BLOCK_BYTES = 8 * SUB_BYTES + SCALE_BYTES;
     private static final Q4_KInt8MatmulScalar SCALAR = new Q4_KInt8MatmulScalar();
 
     private Q4_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -40,7 +45,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * The kernel for the one Q4_K weight {@code w} ({@code rows} x {@code cols}), repacked here; null
-     * when the machine has no 512-bit vectors. Called with another segment, the kernel computes with
+     * when the machine's vectors are narrower than 256 bits. Called with another segment, the kernel computes with
      * {@link Q4_KInt8MatmulScalar} (same bits).
      */
     public static Q4_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
@@ -50,7 +55,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         long groups = groups(rows);
         MemorySegment p = allocate(groups, (long) ns * GROUP_SUPER_BLOCK_BYTES);
-        // A group's 32 rows are read into the heap in one copy each and its super-blocks written out
+        // A group's rows are read into the heap in one copy each and its super-blocks written out
         // whole: segment accesses one byte at a time took ~2 s for tinyllama's weights.
         int rowBytes = 144 * ns;
         byte[] stage = new byte[GROUP * rowBytes];
@@ -79,14 +84,14 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
                             int b1 = ((stage[qs + 2 * k + 1] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 17] & 0xFF) >>> shift & 0xF) << 4;
                             quants[GROUP * (8 * j + k) + lane] = (short) (b0 | b1 << 8);
                         }
-                        scales[256 + 32 * j + r] = (byte) kScale(stage, blk + 4, j);
-                        scales[512 + 32 * j + r] = (byte) kMin(stage, blk + 4, j);
+                        scales[8 * GROUP + GROUP * j + r] = (byte) kScale(stage, blk + 4, j);
+                        scales[16 * GROUP + GROUP * j + r] = (byte) kMin(stage, blk + 4, j);
                     }
                     scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk));
-                    scaleSegment.set(F32, 128 + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
+                    scaleSegment.set(F32, 4L * GROUP + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
                 }
-                MemorySegment.copy(quants, 0, p, I16, base + 4096L * s, quants.length);
-                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + 4096L * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
+                MemorySegment.copy(quants, 0, p, I16, base + 8L * SUB_BYTES * s, quants.length);
+                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + 8L * SUB_BYTES * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
             }
         }
         return new Q4_KInt8MatmulVector(w, p, rows, cols);
@@ -108,8 +113,8 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
         short[] acc = s.sums(GROUP * nb);
-        Int4LaneSums.sums1(packed, base, 512, nb, x.quants(), t * cols, x.sums(), t * nb, acc);
-        finish(packed, base + 4096L * ns, ns, acc, 0, x.sums(), t * nb, x.scales(), t * ns, dst, o);
+        Int4LaneSums.sums1(packed, base, SUB_BYTES, nb, x.quants(), t * cols, x.sums(), t * nb, acc);
+        finish(packed, base + 8L * SUB_BYTES * ns, ns, acc, 0, x.sums(), t * nb, x.scales(), t * ns, dst, o);
     }
 
     @Override
@@ -118,15 +123,15 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
         short[] acc = s.sums(4 * GROUP * nb);
-        Int4LaneSums.sums4(packed, base, 512, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
+        Int4LaneSums.sums4(packed, base, SUB_BYTES, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
         for (int k = 0; k < 4; k++) {
-            finish(packed, base + 4096L * ns, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns,
+            finish(packed, base + 8L * SUB_BYTES * ns, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns,
                     s.tile, GROUP * k);
         }
     }
 
     /**
-     * One token's block sums ({@code acc[ao + 32 b]}, sub-block b) scaled into the group's 32 outputs
+     * One token's block sums ({@code acc[ao + GROUP b]}, sub-block b) scaled into the group's outputs
      * {@code dst[o ..]}: quant sums from {@code so}, activation scales from {@code dso}, the group's
      * scales from byte {@code sp0}.
      */
@@ -136,26 +141,31 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         FloatVector f1 = f0;
         for (int s = 0; s < ns; s++) {
             long sp = sp0 + (long) SCALE_BYTES * s;
-            IntVector i0 = IntVector.zero(IntVector.SPECIES_512);
+            IntVector i0 = IntVector.zero(I);
             IntVector i1 = i0;
             IntVector m0 = i0;
             IntVector m1 = i0;
             for (int j = 0; j < 8; j++) {
-                ShortVector a = ShortVector.fromArray(ShortVector.SPECIES_512, acc, ao + 32 * (8 * s + j));
+                ShortVector a = ShortVector.fromArray(S, acc, ao + GROUP * (8 * s + j));
                 int xs = sum[so + 8 * s + j];
-                long sc = sp + 256 + 32L * j;
-                i0 = i0.add(Int4LaneSums.lowInts(a).add(8 * xs).mul(Widen512.bytes(w, sc)));
-                i1 = i1.add(Int4LaneSums.highInts(a).add(8 * xs).mul(Widen512.bytes(w, sc + 16)));
-                m0 = m0.add(Widen512.bytes(w, sc + 256).mul(xs));
-                m1 = m1.add(Widen512.bytes(w, sc + 272).mul(xs));
+                long sc = sp + 8L * GROUP + (long) GROUP * j;
+                i0 = i0.add(Int4LaneSums.lowInts(a).add(8 * xs).mul(unsignedBytes(w, sc)));
+                i1 = i1.add(Int4LaneSums.highInts(a).add(8 * xs).mul(unsignedBytes(w, sc + HALF)));
+                m0 = m0.add(unsignedBytes(w, sc + 8L * GROUP).mul(xs));
+                m1 = m1.add(unsignedBytes(w, sc + 8L * GROUP + HALF).mul(xs));
             }
             float dx = d[dso + s];
             f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp, LE).mul(dx), f0);
-            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 64, LE).mul(dx), f1);
-            f0 = ((FloatVector) m0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 128, LE).mul(dx).neg(), f0);
-            f1 = ((FloatVector) m1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 192, LE).mul(dx).neg(), f1);
+            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 2L * GROUP, LE).mul(dx), f1);
+            f0 = ((FloatVector) m0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 4L * GROUP, LE).mul(dx).neg(), f0);
+            f1 = ((FloatVector) m1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 6L * GROUP, LE).mul(dx).neg(), f1);
         }
         f0.intoArray(dst, o);
-        f1.intoArray(dst, o + 16);
+        f1.intoArray(dst, o + HALF);
+    }
+
+    /** The {@code HALF} bytes at {@code at}, zero-extended to the int lanes of a vector (one {@code vpmovzxbd}). */
+    private static IntVector unsignedBytes(MemorySegment w, long at) {
+        return (IntVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 }

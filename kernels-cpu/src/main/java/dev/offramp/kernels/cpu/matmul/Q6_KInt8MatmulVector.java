@@ -11,18 +11,18 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 
 /**
- * Q6_K against {@code q8_K} int8 activations on 512-bit vectors, 32 rows per vector
+ * Q6_K against {@code q8_K} int8 activations on 256- or 512-bit vectors, a group of rows per vector
  * ({@link Q6_KInt8MatmulScalar}'s bits, llama.cpp's integer arithmetic).
  *
  * <p>The weights are repacked as signed bytes {@code q - 32}, two columns per 16-bit lane (row r in
- * lane {@link Int4LaneSums#lane lane(r)}): one shift pair splits a vector into two columns of 32 rows,
+ * lane {@link Int4LaneSums#lane lane(r)}): one shift pair splits a vector into two columns of a group's rows,
  * each times one broadcast activation. A product is at most 32 * 127 = 4064 in magnitude, so a 16-bit
  * lane holds the exact sum of 8 of them: each 16-value sub-block has two short accumulators, added in
  * 32-bit lanes with its int8 scale ({@code |isum| < 2^28}), and a super-block is scaled once in float.
  *
- * <p>Repacked layout, per group of 32 rows: the quants of all super-blocks (16 sub-blocks x 8 vectors
- * of 64 bytes), then per super-block {@code d} as 32 floats and the scales as 16 x 32 bytes: 8832
- * bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole bytes, so that one shift pair
+ * <p>Repacked layout, per group of {@code GROUP} rows (32 at 512 bits): the quants of all super-blocks
+ * (16 sub-blocks x 8 vectors), then per super-block {@code d} as floats and the scales as
+ * {@code 16 x GROUP} bytes: 8832 bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole bytes, so that one shift pair
  * splits a vector into two columns where 6-bit fields would take ql and qh apart in the loop; that
  * packed variant was not measured).
  *
@@ -31,8 +31,10 @@ import java.lang.foreign.ValueLayout;
  * }</pre>
  */
 public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
-    private static final int QUANT_BYTES = 8192;
-    private static final int SCALE_BYTES = 640;
+    /** Repacked quant bytes per group and super-block: 16 sub-blocks of eight vectors. */
+    private static final int QUANT_BYTES = 128 * LINE;
+    /** Repacked scale bytes per group and super-block: d (floats), 16 scales (bytes). */
+    private static final int SCALE_BYTES = 20 * GROUP;
     private static final Q6_KInt8MatmulScalar SCALAR = new Q6_KInt8MatmulScalar();
 
     private Q6_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -41,7 +43,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * The kernel for the one Q6_K weight {@code w} ({@code rows} x {@code cols}), repacked here; null
-     * when the machine has no 512-bit vectors. Called with another segment, the kernel computes with
+     * when the machine's vectors are narrower than 256 bits. Called with another segment, the kernel computes with
      * {@link Q6_KInt8MatmulScalar} (same bits).
      */
     public static Q6_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
@@ -52,7 +54,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         long groups = groups(rows);
         long groupBytes = (long) ns * (QUANT_BYTES + SCALE_BYTES);
         MemorySegment p = allocate(groups, groupBytes);
-        // A group's 32 rows are read into the heap in one copy each and its super-blocks written out whole
+        // A group's rows are read into the heap in one copy each and its super-blocks written out whole
         int rowBytes = 210 * ns;
         byte[] stage = new byte[GROUP * rowBytes];
         MemorySegment stageSegment = MemorySegment.ofArray(stage);
@@ -78,7 +80,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                     }
                     scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk + 208));
                     for (int j = 0; j < 16; j++) {
-                        scales[128 + 32 * j + r] = stage[blk + 192 + j];
+                        scales[4 * GROUP + GROUP * j + r] = stage[blk + 192 + j];
                     }
                 }
                 MemorySegment.copy(quants, 0, p, I16, base + (long) QUANT_BYTES * s, quants.length);
@@ -102,7 +104,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
         int ns = cols / 256;
         long base = (long) g * ns * (QUANT_BYTES + SCALE_BYTES);
-        short[] acc = s.sums(64 * (cols / 16));
+        short[] acc = s.sums(2 * GROUP * (cols / 16));
         sums1(packed, base, cols / 16, x.quants(), t * cols, acc);
         finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 0, x.scales(), t * ns, dst, o);
     }
@@ -112,40 +114,40 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         int nsub = cols / 16;
         long base = (long) g * ns * (QUANT_BYTES + SCALE_BYTES);
-        short[] acc = s.sums(4 * 64 * nsub);
+        short[] acc = s.sums(4 * 2 * GROUP * nsub);
         sums4(packed, base, nsub, x.quants(), t * cols, cols, acc);
         for (int k = 0; k < 4; k++) {
-            finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 64 * k * nsub, x.scales(), (t + k) * ns, s.tile, GROUP * k);
+            finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 2 * GROUP * k * nsub, x.scales(), (t + k) * ns, s.tile, GROUP * k);
         }
     }
 
     /**
-     * One token's sub-block sums: sub-block j's columns 0-7 into {@code acc[64 j]}, 8-15 into
-     * {@code acc[64 j + 32]} (lane order), each exact in 16 bits.
+     * One token's sub-block sums: sub-block j's columns 0-7 into {@code acc[2 GROUP j]}, 8-15 into
+     * {@code acc[2 GROUP j + GROUP]} (lane order), each exact in 16 bits.
      */
     private static void sums1(MemorySegment w, long base, int nsub, short[] q, int xo, short[] acc) {
         for (int j = 0; j < nsub; j++) {
-            long p = base + 512L * j;
+            long p = base + 8L * LINE * j;
             int c = xo + 16 * j;
             ShortVector a = ShortVector.zero(S);
             ShortVector b = a;
             for (int k = 0; k < 4; k++) {
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + 64L * k, LE);
-                ShortVector u = ShortVector.fromMemorySegment(S, w, p + 256 + 64L * k, LE);
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * k, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S, w, p + 4L * LINE + (long) LINE * k, LE);
                 a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(q[c + 2 * k]))
                         .add(v.lanewise(VectorOperators.ASHR, 8).mul(q[c + 2 * k + 1]));
                 b = b.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(q[c + 8 + 2 * k]))
                         .add(u.lanewise(VectorOperators.ASHR, 8).mul(q[c + 9 + 2 * k]));
             }
-            a.intoArray(acc, 64 * j);
-            b.intoArray(acc, 64 * j + 32);
+            a.intoArray(acc, 2 * GROUP * j);
+            b.intoArray(acc, 2 * GROUP * j + GROUP);
         }
     }
 
-    /** {@link #sums1} for four tokens (quants {@code xs} apart): token k's sums from {@code acc[64 (k nsub + j)]}. */
+    /** {@link #sums1} for four tokens (quants {@code xs} apart): token k's sums from {@code acc[2 GROUP (k nsub + j)]}. */
     private static void sums4(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
         for (int j = 0; j < nsub; j++) {
-            long p = base + 512L * j;
+            long p = base + 8L * LINE * j;
             for (int half = 0; half < 2; half++) {
                 int c = xo + 16 * j + 8 * half;
                 ShortVector a0 = ShortVector.zero(S);
@@ -153,7 +155,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                 ShortVector a2 = a0;
                 ShortVector a3 = a0;
                 for (int k = 0; k < 4; k++) {
-                    ShortVector v = ShortVector.fromMemorySegment(S, w, p + 256L * half + 64L * k, LE);
+                    ShortVector v = ShortVector.fromMemorySegment(S, w, p + 4L * LINE * half + (long) LINE * k, LE);
                     ShortVector lo = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
                     ShortVector hi = v.lanewise(VectorOperators.ASHR, 8);
                     int e = c + 2 * k;
@@ -165,11 +167,11 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                     e += xs;
                     a3 = a3.add(lo.mul(q[e])).add(hi.mul(q[e + 1]));
                 }
-                int o = 64 * j + 32 * half;
+                int o = 2 * GROUP * j + GROUP * half;
                 a0.intoArray(acc, o);
-                a1.intoArray(acc, o + 64 * nsub);
-                a2.intoArray(acc, o + 128 * nsub);
-                a3.intoArray(acc, o + 192 * nsub);
+                a1.intoArray(acc, o + 2 * GROUP * nsub);
+                a2.intoArray(acc, o + 4 * GROUP * nsub);
+                a3.intoArray(acc, o + 6 * GROUP * nsub);
             }
         }
     }
@@ -181,27 +183,26 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         FloatVector f1 = f0;
         for (int s = 0; s < ns; s++) {
             long sp = sp0 + (long) SCALE_BYTES * s;
-            IntVector i0 = IntVector.zero(IntVector.SPECIES_512);
+            IntVector i0 = IntVector.zero(I);
             IntVector i1 = i0;
             for (int j = 0; j < 16; j++) {
-                int at = ao + 64 * (16 * s + j);
+                int at = ao + 2 * GROUP * (16 * s + j);
                 ShortVector a = ShortVector.fromArray(S, acc, at);
-                ShortVector b = ShortVector.fromArray(S, acc, at + 32);
-                long sc = sp + 128 + 32L * j;
+                ShortVector b = ShortVector.fromArray(S, acc, at + GROUP);
+                long sc = sp + 4L * GROUP + (long) GROUP * j;
                 i0 = i0.add(Int4LaneSums.lowInts(a).add(Int4LaneSums.lowInts(b)).mul(signedBytes(w, sc)));
-                i1 = i1.add(Int4LaneSums.highInts(a).add(Int4LaneSums.highInts(b)).mul(signedBytes(w, sc + 16)));
+                i1 = i1.add(Int4LaneSums.highInts(a).add(Int4LaneSums.highInts(b)).mul(signedBytes(w, sc + HALF)));
             }
             float dx = d[dso + s];
             f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp, LE).mul(dx), f0);
-            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 64, LE).mul(dx), f1);
+            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp + 2L * GROUP, LE).mul(dx), f1);
         }
         f0.intoArray(dst, o);
-        f1.intoArray(dst, o + 16);
+        f1.intoArray(dst, o + HALF);
     }
 
-    /** The 16 bytes at {@code at}, sign-extended to 16 int lanes. */
+    /** The {@code HALF} bytes at {@code at}, sign-extended to the int lanes of a vector. */
     private static IntVector signedBytes(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(ByteVector.SPECIES_128, w, at, LE)
-                .convertShape(VectorOperators.B2I, IntVector.SPECIES_512, 0);
+        return (IntVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2I, I, 0);
     }
 }
