@@ -3,7 +3,6 @@ package dev.offramp.kernels.cpu.matmul;
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -120,9 +119,9 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
                 ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 int c = xb + 2 * j;
                 acc = acc.add(v.and((short) 0xF).mul(q[c]))
-                        .add(v.lanewise(VectorOperators.LSHR, 4).and((short) 0xF).mul(q[c + 16]))
-                        .add(v.lanewise(VectorOperators.LSHR, 8).and((short) 0xF).mul(q[c + 1]))
-                        .add(v.lanewise(VectorOperators.LSHR, 12).mul(q[c + 17]));
+                        .add(Int4LaneSums.nibble(v, 4).mul(q[c + 16]))
+                        .add(Int4LaneSums.nibble(v, 8).mul(q[c + 1]))
+                        .add(Int4LaneSums.nibble(v, 12).mul(q[c + 17]));
             }
             float dx = d[so + b];
             f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
