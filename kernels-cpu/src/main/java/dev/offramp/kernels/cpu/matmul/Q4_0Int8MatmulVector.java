@@ -114,15 +114,16 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
             long p = base + (long) GROUP_BLOCK_BYTES * b + QUANTS;
             int xb = xo + 32 * b;
             // Int4LaneSums.sums1's loop, kept here so the sums never leave registers
+            // two chains of adds, joined per block (Int4LaneSums.sums1 says why)
             ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
+            ShortVector odd = ShortVector.zero(S);
             for (int j = 0; j < 8; j++) {
                 ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 int c = xb + 2 * j;
-                acc = acc.add(v.and((short) 0xF).mul(q[c]))
-                        .add(Int4LaneSums.nibble(v, 4).mul(q[c + 16]))
-                        .add(Int4LaneSums.nibble(v, 8).mul(q[c + 1]))
-                        .add(Int4LaneSums.nibble(v, 12).mul(q[c + 17]));
+                acc = acc.add(v.and((short) 0xF).mul(q[c])).add(Int4LaneSums.nibble(v, 4).mul(q[c + 16]));
+                odd = odd.add(Int4LaneSums.nibble(v, 8).mul(q[c + 1])).add(Int4LaneSums.nibble(v, 12).mul(q[c + 17]));
             }
+            acc = acc.add(odd);
             float dx = d[so + b];
             f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
             f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS / 2, LE).mul(dx), f1);
