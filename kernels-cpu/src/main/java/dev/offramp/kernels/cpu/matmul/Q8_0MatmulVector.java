@@ -27,11 +27,85 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
 
     @Override
     boolean oneTokenRows(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd, Scratch s) {
-        if (!fused || qs.floats().length() != 16) {
+        if (!fused || qs.floats().length() != 16 && qs.floats().length() != 8) {
             return false;
         }
-        rows512(w, cols, x, out, rowStart, rowEnd, s.lanes, s.tile);
+        if (qs.floats().length() == 16) {
+            rows512(w, cols, x, out, rowStart, rowEnd, s.lanes, s.tile);
+        } else {
+            rows256(w, cols, x, out, rowStart, rowEnd, s.lanes, s.tile);
+        }
         return true;
+    }
+
+    /**
+     * {@link #rows512} at 256 bits: row r beside row r + half, so four FMA chains instead of two. At 8
+     * lanes one row's loop was bound by the latency of its two chains (4.9 tok/s on tinyllama Q8_0 on
+     * AVX2, 0.48x llama.cpp; docs/benchmarks.md, session 10).
+     */
+    private static void rows256(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
+                                float[] lanes, float[] pair) {
+        long rowBytes = 34L * (cols >>> 5);
+        int half = (rowEnd - rowStart) >>> 1;
+        for (int r = rowStart, end = rowStart + half; r < end; r++) {
+            rowPair256(w, r * rowBytes, half * rowBytes, cols, x, lanes, pair);
+            out[r] = pair[0];
+            out[r + half] = pair[1];
+        }
+        if (((rowEnd - rowStart) & 1) != 0) {
+            out[rowEnd - 1] = rowDot256(w, (rowEnd - 1) * rowBytes, cols, x, 0, lanes);
+        }
+    }
+
+    /** The rows at bytes {@code base} and {@code base + apart}, each with {@link #rowDot256}'s chunks and order. */
+    private static void rowPair256(MemorySegment w, long base, long apart, int cols, float[] x, float[] lanes,
+                                   float[] pair) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_256;
+        VectorSpecies<Byte> bs = ByteVector.SPECIES_64;
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        FloatVector b0 = a0;
+        FloatVector b1 = a0;
+        int xi = 0;
+        for (long blk = base, end = base + 34L * (cols >>> 5); blk != end; blk += 34, xi += 32) {
+            long blk2 = blk + apart;
+            FloatVector x0 = FloatVector.fromArray(fs, x, xi);
+            FloatVector x1 = FloatVector.fromArray(fs, x, xi + 8);
+            FloatVector x2 = FloatVector.fromArray(fs, x, xi + 16);
+            FloatVector x3 = FloatVector.fromArray(fs, x, xi + 24);
+            float d = QuantMatmulScalar.half(w, blk);
+            float e = QuantMatmulScalar.half(w, blk2);
+            a0 = load(w, blk + 2, fs, bs).mul(d).fma(x0, a0);
+            a1 = load(w, blk + 10, fs, bs).mul(d).fma(x1, a1);
+            b0 = load(w, blk2 + 2, fs, bs).mul(e).fma(x0, b0);
+            b1 = load(w, blk2 + 10, fs, bs).mul(e).fma(x1, b1);
+            a0 = load(w, blk + 18, fs, bs).mul(d).fma(x2, a0);
+            a1 = load(w, blk + 26, fs, bs).mul(d).fma(x3, a1);
+            b0 = load(w, blk2 + 18, fs, bs).mul(e).fma(x2, b0);
+            b1 = load(w, blk2 + 26, fs, bs).mul(e).fma(x3, b1);
+        }
+        a0.add(a1).intoArray(lanes, 0);
+        b0.add(b1).intoArray(lanes, 8);
+        QuantDot.treeSums(lanes, 8, 2, pair);
+    }
+
+    /** One row at 8 lanes: chunks 4b..4b+3 are the four quarters of block b, chunk c into accumulator c % 2. */
+    private static float rowDot256(MemorySegment w, long base, int cols, float[] x, int xo, float[] lanesTmp) {
+        VectorSpecies<Float> fs = FloatVector.SPECIES_256;
+        VectorSpecies<Byte> bs = ByteVector.SPECIES_64;
+        FloatVector a0 = FloatVector.zero(fs);
+        FloatVector a1 = a0;
+        for (int b = 0, nb = cols >>> 5; b < nb; b++) {
+            long blk = base + 34L * b;
+            int xi = xo + 32 * b;
+            float d = QuantMatmulScalar.half(w, blk);
+            a0 = load(w, blk + 2, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
+            a1 = load(w, blk + 10, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a1);
+            a0 = load(w, blk + 18, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a0);
+            a1 = load(w, blk + 26, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a1);
+        }
+        a0.add(a1).intoArray(lanesTmp, 0);
+        return QuantDot.sumLanes(lanesTmp, 8);
     }
 
     /**
@@ -123,16 +197,7 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
                 }
             }
         } else {
-            // l == 8: chunks 4b..4b+3 are the four quarters of block b.
-            for (int b = 0; b < nb; b++) {
-                long blk = base + 34L * b;
-                int xi = xo + 32 * b;
-                float d = QuantMatmulScalar.half(w, blk);
-                a0 = load(w, blk + 2, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi), a0);
-                a1 = load(w, blk + 10, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 8), a1);
-                a0 = load(w, blk + 18, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 16), a0);
-                a1 = load(w, blk + 26, fs, bs).mul(d).fma(FloatVector.fromArray(fs, x, xi + 24), a1);
-            }
+            return rowDot256(w, base, cols, x, xo, lanesTmp);
         }
         // Same final sum as QuantDot.dot: a0 + a1, then lanes in order.
         a0.add(a1).intoArray(lanesTmp, 0);
