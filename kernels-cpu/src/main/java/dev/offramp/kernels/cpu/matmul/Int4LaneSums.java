@@ -77,8 +77,14 @@ final class Int4LaneSums {
             for (int j = 0; j < 8; j++) {
                 ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 int c = xb + 2 * j;
-                a = a.add(v.and((short) 0xF).mul(q[c])).add(nibble(v, 4).mul(q[c + 16]));
-                odd = odd.add(nibble(v, 8).mul(q[c + 1])).add(nibble(v, 12).mul(q[c + 17]));
+                // nibble()'s expressions written out: the Q4_K kernel inlines this loop beside its
+                // scaling, C2 can run out of its per-compile node budget there, and a helper it then
+                // leaves un-inlined boxes its vectors (NoAllocationTest caught it, in some runs only)
+                IntVector vi = v.reinterpretAsInts();
+                a = a.add(v.and((short) 0xF).mul(q[c]))
+                        .add(vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(q[c + 16]));
+                odd = odd.add(vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(q[c + 1]))
+                        .add(vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(q[c + 17]));
             }
             a.add(odd).intoArray(acc, GROUP * b);
         }

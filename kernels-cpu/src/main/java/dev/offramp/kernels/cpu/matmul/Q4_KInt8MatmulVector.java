@@ -146,13 +146,20 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
             IntVector m0 = i0;
             IntVector m1 = i0;
             for (int j = 0; j < 8; j++) {
-                ShortVector a = ShortVector.fromArray(S, acc, ao + GROUP * (8 * s + j));
+                // Int4LaneSums.lowInts/highInts and unsignedBytes written out: this loop is inlined
+                // beside Int4LaneSums.sums1's, and past C2's node budget a helper is left un-inlined and
+                // boxes (NoAllocationTest, some runs)
+                IntVector a = ShortVector.fromArray(S, acc, ao + GROUP * (8 * s + j)).reinterpretAsInts();
                 int xs = sum[so + 8 * s + j];
                 long sc = sp + 8L * GROUP + (long) GROUP * j;
-                i0 = i0.add(Int4LaneSums.lowInts(a).add(8 * xs).mul(unsignedBytes(w, sc)));
-                i1 = i1.add(Int4LaneSums.highInts(a).add(8 * xs).mul(unsignedBytes(w, sc + HALF)));
-                m0 = m0.add(unsignedBytes(w, sc + 8L * GROUP).mul(xs));
-                m1 = m1.add(unsignedBytes(w, sc + 8L * GROUP + HALF).mul(xs));
+                IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B, w, sc, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + HALF, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector mn0 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + 8L * GROUP, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector mn1 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + 8L * GROUP + HALF, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                i0 = i0.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(8 * xs).mul(sc0));
+                i1 = i1.add(a.lanewise(VectorOperators.ASHR, 16).add(8 * xs).mul(sc1));
+                m0 = m0.add(mn0.mul(xs));
+                m1 = m1.add(mn1.mul(xs));
             }
             float dx = d[dso + s];
             f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp, LE).mul(dx), f0);
@@ -162,10 +169,5 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + HALF);
-    }
-
-    /** The {@code HALF} bytes at {@code at}, zero-extended to the int lanes of a vector (one {@code vpmovzxbd}). */
-    private static IntVector unsignedBytes(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
     }
 }
