@@ -30,31 +30,8 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
         if (!fused || qs.floats().length() != 16 && qs.floats().length() != 8) {
             return false;
         }
-        if (qs.floats().length() == 16) {
-            rows512(w, cols, x, out, rowStart, rowEnd, s.lanes, s.tile);
-        } else {
-            rows256(w, cols, x, out, rowStart, rowEnd, s.lanes, s.tile);
-        }
+        rowPairs(w, cols, x, out, rowStart, rowEnd, s.lanes, s.tile, qs.floats().length() == 16);
         return true;
-    }
-
-    /**
-     * {@link #rows512} at 256 bits: row r beside row r + half, so four FMA chains instead of two. At 8
-     * lanes one row's loop was bound by the latency of its two chains (4.9 tok/s on tinyllama Q8_0 on
-     * AVX2, 0.48x llama.cpp; docs/benchmarks.md, session 10).
-     */
-    private static void rows256(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
-                                float[] lanes, float[] pair) {
-        long rowBytes = 34L * (cols >>> 5);
-        int half = (rowEnd - rowStart) >>> 1;
-        for (int r = rowStart, end = rowStart + half; r < end; r++) {
-            rowPair256(w, r * rowBytes, half * rowBytes, cols, x, lanes, pair);
-            out[r] = pair[0];
-            out[r + half] = pair[1];
-        }
-        if (((rowEnd - rowStart) & 1) != 0) {
-            out[rowEnd - 1] = rowDot256(w, (rowEnd - 1) * rowBytes, cols, x, 0, lanes);
-        }
     }
 
     /** The rows at bytes {@code base} and {@code base + apart}, each with {@link #rowDot256}'s chunks and order. */
@@ -109,25 +86,32 @@ public final class Q8_0MatmulVector extends QuantMatmulVector {
     }
 
     /**
-     * {@link #rowDot512} for each row, in a static loop nest of its own (see {@link #oneTokenRows}),
-     * two rows at a time: row r beside row r + half. One row keeps two FMA chains, so its loop waits
-     * on FMA latency; two rows give four independent chains and share the activation loads, while
-     * each row still adds its chunks in its own order (same bits as one row at a time). The partner
-     * sits half the range away, not next door: in a one-thread probe two adjacent rows streamed from
-     * DRAM at ~0.55x of one row at a time (the two interleaved streams 1 KiB apart defeat the
-     * prefetcher), two far-apart rows at ~1.1x (and ~1.15x from L2).
+     * {@link #rowDot512} ({@code wide}) or {@link #rowDot256} for each row, in a static loop nest of its
+     * own (see {@link #oneTokenRows}), two rows at a time: row r beside row r + half. One row keeps two
+     * FMA chains, so its loop waits on FMA latency; two rows give four independent chains and share the
+     * activation loads, while each row still adds its chunks in its own order (same bits as one row at a
+     * time). The partner sits half the range away, not next door: in a one-thread probe two adjacent
+     * rows streamed from DRAM at ~0.55x of one row at a time (the two interleaved streams 1 KiB apart
+     * defeat the prefetcher), two far-apart rows at ~1.1x (and ~1.15x from L2). At 256 bits the pair
+     * took tinyllama Q8_0 decode on AVX2 from 4.90 to 5.87 tok/s (one thread) and 7.20 to 12.29 (two;
+     * docs/benchmarks.md, session 10).
      */
-    private static void rows512(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
-                                float[] lanes, float[] pair) {
+    private static void rowPairs(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
+                                 float[] lanes, float[] pair, boolean wide) {
         long rowBytes = 34L * (cols >>> 5);
         int half = (rowEnd - rowStart) >>> 1;
         for (int r = rowStart, end = rowStart + half; r < end; r++) {
-            rowPair512(w, r * rowBytes, half * rowBytes, cols, x, lanes, pair);
+            if (wide) {
+                rowPair512(w, r * rowBytes, half * rowBytes, cols, x, lanes, pair);
+            } else {
+                rowPair256(w, r * rowBytes, half * rowBytes, cols, x, lanes, pair);
+            }
             out[r] = pair[0];
             out[r + half] = pair[1];
         }
         if (((rowEnd - rowStart) & 1) != 0) {
-            out[rowEnd - 1] = rowDot512(w, (rowEnd - 1) * rowBytes, cols, x, 0, lanes);
+            long last = (rowEnd - 1) * rowBytes;
+            out[rowEnd - 1] = wide ? rowDot512(w, last, cols, x, 0, lanes) : rowDot256(w, last, cols, x, 0, lanes);
         }
     }
 
