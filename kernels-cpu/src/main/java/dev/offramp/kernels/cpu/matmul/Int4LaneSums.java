@@ -26,11 +26,10 @@ import java.nio.ByteOrder;
  */
 final class Int4LaneSums {
     /**
-     * The shorts of the machine's preferred vector, where it has at least 16 (else 256-bit, for which
+     * The shorts of the machine's preferred vector where it is 256 or 512 bits (else 256-bit, for which
      * {@link #supported()} is false and no kernel is built).
      */
-    static final VectorSpecies<Short> S = ShortVector.SPECIES_PREFERRED.length() >= 16
-            ? ShortVector.SPECIES_PREFERRED : ShortVector.SPECIES_256;
+    static final VectorSpecies<Short> S = supported() ? ShortVector.SPECIES_PREFERRED : ShortVector.SPECIES_256;
     /** Rows per group: the short lanes of {@link #S}. */
     static final int GROUP = S.length();
     /** Half a group: the int (and float) lanes of a vector, rows {@code 0 .. HALF - 1} and the rest. */
@@ -42,9 +41,13 @@ final class Int4LaneSums {
     private Int4LaneSums() {
     }
 
-    /** Whether this machine's vectors hold a group of at least 16 rows (256-bit and wider). */
+    /**
+     * Whether this machine's vectors are 256 or 512 bits, the widths the layouts are written for (a
+     * q8_0 block of 32 activations is then whole vectors; wider SVE vectors would straddle blocks).
+     */
     static boolean supported() {
-        return ShortVector.SPECIES_PREFERRED.length() >= 16;
+        int shorts = ShortVector.SPECIES_PREFERRED.length();
+        return shorts == 16 || shorts == 32;
     }
 
     /**

@@ -1,6 +1,5 @@
 package dev.offramp.kernels.cpu.matmul;
 
-import jdk.incubator.vector.ShortVector;
 import org.junit.jupiter.api.Test;
 
 import java.util.Arrays;
@@ -59,7 +58,7 @@ class Int8ActivationsTest {
 
     @Test
     void vectorQ8_0QuantizerGivesTheScalarBits() {
-        assumeTrue(ShortVector.SPECIES_PREFERRED.length() >= 16, "needs 256-bit vectors or wider");
+        assumeTrue(Int4LaneSums.supported(), "needs 256- or 512-bit vectors");
         int cols = 32 * 12;
         int n = 3;
         int xStride = cols + 7;
@@ -129,7 +128,7 @@ class Int8ActivationsTest {
 
     @Test
     void vectorQ8_KQuantizerGivesTheScalarBits() {
-        assumeTrue(ShortVector.SPECIES_PREFERRED.length() >= 16, "needs 256-bit vectors or wider");
+        assumeTrue(Int4LaneSums.supported(), "needs 256- or 512-bit vectors");
         int cols = 256 * 4;
         int n = 3;
         int xStride = cols + 3;

@@ -2,7 +2,6 @@ package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
 import dev.offramp.core.tensor.quant.Dequantize;
-import jdk.incubator.vector.ShortVector;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -38,7 +37,7 @@ class Int8MatmulTest {
         }
 
         MatmulKernel vector(MemorySegment w, int rows, int cols) {
-            assumeTrue(ShortVector.SPECIES_PREFERRED.length() >= 16, "needs 256-bit vectors or wider");
+            assumeTrue(Int4LaneSums.supported(), "needs 256- or 512-bit vectors");
             MatmulKernel k = switch (this) {
                 case Q4_0 -> Q4_0Int8MatmulVector.forWeight(w, rows, cols);
                 case Q4_K -> Q4_KInt8MatmulVector.forWeight(w, rows, cols);
