@@ -16,10 +16,10 @@ import java.nio.ByteOrder;
  * <p>A group is as many rows as the machine's preferred vector has short lanes ({@link #GROUP}: 32 on
  * 512-bit machines, 16 on AVX2 ones; the repacked layouts are built at load, never stored, so they may
  * differ by machine while the results' bits do not). Its weights are stored in blocks of 32 columns,
- * {@code 8 * LINE} bytes each: eight vectors whose lane {@link #lane lane(r)} holds bytes {@code 2j, 2j + 1} of row r's block in Q4_0's
- * nibble order (low nibble = column c, high = c + 16), i.e. the nibbles of columns 2j, 2j + 16,
- * 2j + 1, 2j + 17. A column is then one broadcast activation times a group's weights ({@code vpmullw}), and a
- * block's products add up in the lanes: {@code sum (q - 8) xq} is at most 32 * 8 * 127 = 32512 in
+ * {@code 8 * LINE} bytes each: eight vectors whose lane {@link #lane lane(r)} holds bytes
+ * {@code 2j, 2j + 1} of row r's block in Q4_0's nibble order (low nibble = column c, high = c + 16),
+ * i.e. the nibbles of columns 2j, 2j + 16, 2j + 1, 2j + 17. A column is then one broadcast activation
+ * times a group's weights ({@code vpmullw}), and a block's products add up in the lanes: {@code sum (q - 8) xq} is at most 32 * 8 * 127 = 32512 in
  * magnitude, so starting each lane at {@code -8 * sum(xq)} and adding the unsigned nibbles' products
  * (which may wrap 16 bits on the way) ends at that sum exactly. Integer addition is exact, so the
  * order of a block's columns changes nothing.
@@ -53,9 +53,9 @@ final class Int4LaneSums {
     /**
      * The short lane of row {@code r} of a group: the first half of the rows in the even lanes, the
      * second half in the odd ones, so that the low and high halves of the int lanes are the two halves
-     * of the rows in order. Splitting a
-     * vector of shorts that way takes a shift or two; a shape-changing {@code convert} (shorts to
-     * floats, part 0 and 1) was not compiled to vector code in the kernel and ran in Java's fallback.
+     * of the rows in order. Splitting a vector of shorts that way takes a shift or two; a shape-changing
+     * {@code convert} (shorts to floats, part 0 and 1) was not compiled to vector code in the kernel and
+     * ran in Java's fallback.
      */
     static int lane(int r) {
         return r < HALF ? 2 * r : 2 * (r - HALF) + 1;

@@ -9,10 +9,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Int8Activations#quantize} on the repacked kernels' vectors (256 or 512 bits), the same bits.
- * {@code q8_0}: a block is two or four vectors, the product {@code x * (1 / d)} is the scalar one, truncation is Java's cast, and the
- * half-away rounding adjusts by the exact fraction. {@code q8_K}: ggml's rounding through the float
- * adder works per lane as it does in C. Why: the scalar quantizer runs on the calling thread before the rows
- * are split, and at prefill (128 tokens of up to 5632 values per matmul) it cost ~5% of one thread's
+ * {@code q8_0}: a block is two or four vectors, the product {@code x * (1 / d)} is the scalar one,
+ * truncation is Java's cast, and the half-away rounding adjusts by the exact fraction. {@code q8_K}:
+ * ggml's rounding through the float adder works per lane as it does in C. Why: the scalar quantizer
+ * runs on the calling thread before the rows are split, and at prefill (128 tokens of up to 5632 values per matmul) it cost ~5% of one thread's
  * prefill and more of two threads'.
  */
 final class Int8ActivationsVector {

@@ -12,8 +12,7 @@ import java.nio.ByteOrder;
 /**
  * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K): a weight repacked once into groups
  * of rows, one row per 16-bit lane of the machine's vector (32 rows at 512 bits, 16 at 256; see
- * {@link Int4LaneSums}), the walk over
- * the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
+ * {@link Int4LaneSums}), the walk over the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
  * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
  *
  * <p>A group is computed whole; a row range that cuts one writes only its rows, so any split gives the
@@ -81,7 +80,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
 
     /**
      * Whether a repacked kernel can take a {@code rows} x {@code cols} weight of {@code type} (whole
-     * blocks per row, a machine with 256-bit vectors or wider), checking that {@code w} is large enough
+     * blocks per row, a machine with 256- or 512-bit vectors), checking that {@code w} is large enough
      * (else a clear error naming the sizes).
      */
     static boolean accepts(DType type, MemorySegment w, long rows, int cols) {

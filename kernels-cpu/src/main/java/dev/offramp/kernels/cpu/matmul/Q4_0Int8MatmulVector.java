@@ -19,14 +19,13 @@ import java.lang.foreign.ValueLayout;
  * kernel needs about ten operations per 16 weights; the block sums are converted and scaled once per
  * block and group.
  *
- * <p>The weight is repacked once ({@link #forWeight}) into groups of {@code GROUP} rows (32 at 512 bits),
- * {@code 20 GROUP} bytes per group and block (640): the scales as floats (rows in order), then eight
- * vectors whose lanes hold bytes
- * {@code 2j, 2j + 1} of each row's quants (nibbles = columns 2j, 2j + 16, 2j + 1, 2j + 17), rows in the
+ * <p>The weight is repacked once ({@link #forWeight}) into groups of {@code GROUP} rows (32 at 512
+ * bits), {@code 20 GROUP} bytes per group and block (640): the scales as floats (rows in order), then
+ * eight vectors whose lanes hold bytes {@code 2j, 2j + 1} of each row's quants (nibbles = columns 2j, 2j + 16, 2j + 1, 2j + 17), rows in the
  * lane order of {@link Int4LaneSums#lane}. Float scales cost 11% more bytes than ggml's f16 (576 per
  * 32 blocks) but need no widening: f16 scales widened in the loop (exact for finite halves only)
- * measured 0.9x at 512 bits, and widened in a pass of their own before each group, 0.75x. The rows past the last
- * full group are zero weights. Integer sums are exact, so the order in which a block's columns are
+ * measured 0.9x at 512 bits, and widened in a pass of their own before each group, 0.75x. The rows
+ * past the last full group are zero weights. Integer sums are exact, so the order in which a block's columns are
  * added does not matter; each (row, token) then gets the scalar twin's chain of FMAs, block after
  * block, so batch, row split and lane layout change no bit.
  *
@@ -38,8 +37,10 @@ import java.lang.foreign.ValueLayout;
 public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     /** Repacked bytes per group and block: the rows' float scales, then eight vectors of quants. */
     static final int GROUP_BLOCK_BYTES = 4 * GROUP + 8 * LINE;
-    /** Where a group-block's quants start. */
+    /** Where a group-block's quants start, after its rows' float scales. */
     private static final int QUANTS = 4 * GROUP;
+    /** Where the scales of a group's second half of rows start (rows {@code HALF ..}). */
+    private static final int SECOND_HALF_SCALES = 4 * HALF;
     private static final Q4_0Int8MatmulScalar SCALAR = new Q4_0Int8MatmulScalar();
 
     private Q4_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -48,8 +49,8 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * The kernel for the one Q4_0 weight {@code w} ({@code rows} x {@code cols}), repacked here; null
-     * when the machine's vectors are narrower than 256 bits, so the caller keeps the float kernel. Called with another
-     * segment, the kernel computes with {@link Q4_0Int8MatmulScalar} (same bits).
+     * when the machine's vectors are not 256 or 512 bits, so the caller keeps the float kernel. Called
+     * with another segment, the kernel computes with {@link Q4_0Int8MatmulScalar} (same bits).
      */
     public static Q4_0Int8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
         if (!accepts(DType.Q4_0, w, rows, cols)) {
@@ -103,8 +104,8 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * One token against one group of rows: {@code dst[o + i]} = row i. The block's columns go into
-     * one short accumulator that starts at {@code -8 * sum(xq)}, so the unsigned nibbles' products
-     * (which may wrap 16 bits on the way) end as the exact {@code sum (q - 8) xq}.
+     * two short accumulators, one starting at {@code -8 * sum(xq)}, so the unsigned nibbles' products
+     * (which may wrap 16 bits on the way) add up to the exact {@code sum (q - 8) xq}.
      */
     private static void group1(MemorySegment w, long base, int nb, short[] q, int xo, float[] d, int[] sum,
                                int so, float[] dst, int o) {
@@ -113,8 +114,8 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         for (int b = 0; b < nb; b++) {
             long p = base + (long) GROUP_BLOCK_BYTES * b + QUANTS;
             int xb = xo + 32 * b;
-            // Int4LaneSums.sums1's loop, kept here so the sums never leave registers
-            // two chains of adds, joined per block (Int4LaneSums.sums1 says why)
+            // Int4LaneSums.sums1's loop, kept here so the sums never leave registers: two chains of
+            // adds, joined per block (sums1 says why)
             ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[so + b]));
             ShortVector odd = ShortVector.zero(S);
             for (int j = 0; j < 8; j++) {
@@ -126,7 +127,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
             acc = acc.add(odd);
             float dx = d[so + b];
             f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
-            f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS / 2, LE).mul(dx), f1);
+            f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), f1);
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + HALF);
@@ -145,7 +146,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
                 float dx = d[so + k * ss + b];
                 long p = base + (long) GROUP_BLOCK_BYTES * b;
                 f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
-                f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + QUANTS / 2, LE).mul(dx), f1);
+                f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + SECOND_HALF_SCALES, LE).mul(dx), f1);
             }
             f0.intoArray(tile, GROUP * k);
             f1.intoArray(tile, GROUP * k + HALF);

@@ -19,12 +19,12 @@ import java.lang.foreign.ValueLayout;
  * combined in 32-bit lanes, exactly: {@code isum += sc_j * (S_j + 8 X_j)}, {@code msum += m_j X_j}
  * ({@code sc_j, m_j <= 63}, so {@code |isum| < 2^25}), and scaled once per super-block in float.
  *
- * <p>Repacked layout, per group of {@code GROUP} rows (32 at 512 bits): the quants of all {@code cols / 32}
- * sub-blocks ({@code 16 GROUP} bytes each, see {@link Int4LaneSums}), then per super-block
- * {@code 24 GROUP} bytes: {@code d} and {@code dmin} as floats, the 6-bit scales and mins as
- * {@code 8 x GROUP} bytes each (sub-block j, rows in order): 4864 bytes per 32 x 256 weights where
- * ggml's blocks take 4608 (+5.6%). The integer sums of a group are made in
- * one pass over its quants and scaled in a second over its scales, which follow: one forward stream.
+ * <p>Repacked layout, per group of {@code GROUP} rows (32 at 512 bits): the quants of all
+ * {@code cols / 32} sub-blocks ({@code 16 GROUP} bytes each, see {@link Int4LaneSums}), then per
+ * super-block {@code 24 GROUP} bytes: {@code d} and {@code dmin} as floats, the 6-bit scales and mins
+ * as {@code 8 x GROUP} bytes each (sub-block j, rows in order): 4864 bytes per 32 x 256 weights where
+ * ggml's blocks take 4608 (+5.6%). The integer sums of a group are made in one pass over its quants
+ * and scaled in a second over its scales, which follow: one forward stream.
  *
  * <pre>{@code
  * MatmulKernel k = Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
@@ -45,8 +45,8 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * The kernel for the one Q4_K weight {@code w} ({@code rows} x {@code cols}), repacked here; null
-     * when the machine's vectors are narrower than 256 bits. Called with another segment, the kernel computes with
-     * {@link Q4_KInt8MatmulScalar} (same bits).
+     * when the machine's vectors are not 256 or 512 bits. Called with another segment, the kernel
+     * computes with {@link Q4_KInt8MatmulScalar} (same bits).
      */
     public static Q4_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
         if (!accepts(DType.Q4_K, w, rows, cols)) {

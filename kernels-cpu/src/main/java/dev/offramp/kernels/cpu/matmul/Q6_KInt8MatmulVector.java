@@ -15,16 +15,16 @@ import java.lang.foreign.ValueLayout;
  * ({@link Q6_KInt8MatmulScalar}'s bits, llama.cpp's integer arithmetic).
  *
  * <p>The weights are repacked as signed bytes {@code q - 32}, two columns per 16-bit lane (row r in
- * lane {@link Int4LaneSums#lane lane(r)}): one shift pair splits a vector into two columns of a group's rows,
- * each times one broadcast activation. A product is at most 32 * 127 = 4064 in magnitude, so a 16-bit
+ * lane {@link Int4LaneSums#lane lane(r)}): one shift pair splits a vector into two columns of a group's
+ * rows, each times one broadcast activation. A product is at most 32 * 127 = 4064 in magnitude, so a 16-bit
  * lane holds the exact sum of 8 of them: each 16-value sub-block has two short accumulators, added in
  * 32-bit lanes with its int8 scale ({@code |isum| < 2^28}), and a super-block is scaled once in float.
  *
  * <p>Repacked layout, per group of {@code GROUP} rows (32 at 512 bits): the quants of all super-blocks
  * (16 sub-blocks x 8 vectors), then per super-block {@code d} as floats and the scales as
- * {@code 16 x GROUP} bytes: 8832 bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole bytes, so that one shift pair
- * splits a vector into two columns where 6-bit fields would take ql and qh apart in the loop; that
- * packed variant was not measured).
+ * {@code 16 x GROUP} bytes: 8832 bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole
+ * bytes instead of 6-bit fields, for about half the operations per weight of unpacking ql/qh bits in
+ * the loop).
  *
  * <pre>{@code
  * MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
@@ -43,8 +43,8 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
 
     /**
      * The kernel for the one Q6_K weight {@code w} ({@code rows} x {@code cols}), repacked here; null
-     * when the machine's vectors are narrower than 256 bits. Called with another segment, the kernel computes with
-     * {@link Q6_KInt8MatmulScalar} (same bits).
+     * when the machine's vectors are not 256 or 512 bits. Called with another segment, the kernel
+     * computes with {@link Q6_KInt8MatmulScalar} (same bits).
      */
     public static Q6_KInt8MatmulVector forWeight(MemorySegment w, long rows, int cols) {
         if (!accepts(DType.Q6_K, w, rows, cols)) {
