@@ -94,6 +94,42 @@ final class Int4LaneSums {
     }
 
     /**
+     * Token 0's sums against the two groups of one stream: block b of the first at
+     * {@code first + stride * b}, of the second {@code other} bytes after it; the first group's sums
+     * into {@code acc[GROUP b]}, the second's into {@code acc[GROUP (nb + b)]}. Each activation is
+     * broadcast once for both groups' multiplies; the two groups are the two chains of adds.
+     */
+    static void sums2(MemorySegment w, long first, long other, long stride, int nb, short[] q, int[] sum, short[] acc) {
+        for (int b = 0; b < nb; b++) {
+            long p = first + stride * b;
+            int xb = 32 * b;
+            ShortVector a = ShortVector.broadcast(S, (short) (-8 * sum[b]));
+            ShortVector e = a;
+            for (int j = 0; j < 8; j++) {
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S, w, p + other + (long) LINE * j, LE);
+                IntVector vi = v.reinterpretAsInts();
+                IntVector ui = u.reinterpretAsInts();
+                int c = xb + 2 * j;
+                ShortVector x0 = ShortVector.broadcast(S, q[c]);
+                ShortVector x1 = ShortVector.broadcast(S, q[c + 16]);
+                ShortVector x2 = ShortVector.broadcast(S, q[c + 1]);
+                ShortVector x3 = ShortVector.broadcast(S, q[c + 17]);
+                a = a.add(v.and((short) 0xF).mul(x0))
+                        .add(vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
+                        .add(vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
+                        .add(vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3));
+                e = e.add(u.and((short) 0xF).mul(x0))
+                        .add(ui.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
+                        .add(ui.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
+                        .add(ui.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3));
+            }
+            a.intoArray(acc, GROUP * b);
+            e.intoArray(acc, GROUP * (nb + b));
+        }
+    }
+
+    /**
      * Four tokens (quants from {@code xo}, {@code xo + xs}, ...; quant sums from {@code so},
      * {@code so + ss}, ...) against {@code nb} blocks: token k's block b at {@code acc[GROUP (k nb + b)]}.
      * Each weight vector is loaded and split into nibbles once for the four tokens. The scaling is the

@@ -15,6 +15,11 @@ import java.nio.ByteOrder;
  * {@link Int4LaneSums}), the walk over the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
  * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
  *
+ * <p>At 256 bits two groups share one stream ({@link #STREAM_GROUPS}): their blocks alternate, so a
+ * token's decode loop loads each activation once for two {@code vpmullw} (the 512-bit layout's 32 rows
+ * taken as two 256-bit halves). One group alone is still read with a stride, so every path can start at
+ * any group.
+ *
  * <p>A group is computed whole; a row range that cuts one writes only its rows, so any split gives the
  * same bits and the backend splits at multiples of {@link #rowGroup()} to waste nothing.
  */
@@ -24,6 +29,12 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     static final int GROUP = Int4LaneSums.GROUP;
     /** Half a group: the float lanes of a vector. */
     static final int HALF = Int4LaneSums.HALF;
+    /**
+     * Groups whose blocks alternate in one stream: 2 at 256 bits, where one group's decode loop was
+     * bound by its activation broadcasts (1.31x from L3, 1.08x from DRAM for two groups per broadcast,
+     * docs/benchmarks.md), 1 at 512 bits, where a group is already 32 rows.
+     */
+    static final int STREAM_GROUPS = GROUP == 16 ? 2 : 1;
     /** Bytes of one vector of a group (two per row). */
     static final int LINE = Int4LaneSums.LINE;
     /** The species and layouts every repacked kernel reads with (its lanes are rows, little-endian). */
@@ -95,9 +106,27 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         return true;
     }
 
-    /** Groups that {@code rows} rows fill, the last one possibly in part. */
+    /**
+     * Groups that {@code rows} rows fill, the last one possibly in part, rounded up to whole streams
+     * (a group past the last row holds zero weights).
+     */
     static long groups(long rows) {
-        return (rows + GROUP - 1) / GROUP;
+        long streams = (rows + STREAM_GROUPS * GROUP - 1) / (STREAM_GROUPS * GROUP);
+        return streams * STREAM_GROUPS;
+    }
+
+    /** Where the stream holding group {@code g} starts, each group taking {@code groupBytes}. */
+    static long streamAt(long g, long groupBytes) {
+        return (g - g % STREAM_GROUPS) * groupBytes;
+    }
+
+    /**
+     * Where unit {@code u} of group {@code g} starts, from its stream's interleaved section at
+     * {@code section}: the stream's groups take turns unit by unit, so a group's units are
+     * {@code STREAM_GROUPS * unitBytes} apart.
+     */
+    static long unitAt(long section, long g, int unitBytes, long u) {
+        return section + (u * STREAM_GROUPS + g % STREAM_GROUPS) * unitBytes;
     }
 
     /** Zeroed memory for {@code groups} groups of {@code groupBytes}, kept as long as the kernel. */
@@ -107,6 +136,12 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
 
     /** Token {@code t} against group {@code g}: row i into {@code dst[o + i]}. */
     abstract void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s);
+
+    /**
+     * Token 0 against groups {@code g} and {@code g + 1}, one stream (only when {@link #STREAM_GROUPS}
+     * is 2): their rows into {@code dst[o ..]}, {@code 2 GROUP} of them.
+     */
+    abstract void oneTokenTwoGroups(int g, Int8Activations x, float[] dst, int o, Scratch s);
 
     /** Tokens {@code t .. t + 3} against group {@code g} into {@code s.tile}. */
     abstract void fourTokens(int g, Int8Activations x, int t, Scratch s);
@@ -128,7 +163,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
 
     @Override
     public final int rowGroup() {
-        return GROUP;
+        return STREAM_GROUPS * GROUP;
     }
 
     @Override
@@ -167,7 +202,10 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
                 }
             }
             for (; t < n; t++) {
-                if (n == 1 && r0 >= rowStart && r0 + GROUP <= rowEnd) {
+                if (n == 1 && STREAM_GROUPS == 2 && g % 2 == 0 && r0 >= rowStart && r0 + 2 * GROUP <= rowEnd) {
+                    oneTokenTwoGroups(g, x, out, r0, s); // decode, a whole stream: straight into out
+                    g++;
+                } else if (n == 1 && r0 >= rowStart && r0 + GROUP <= rowEnd) {
                     oneToken(g, x, 0, out, r0, s); // decode, whole group: straight into out
                 } else {
                     oneToken(g, x, t, s.tile, 0, s);

@@ -2,7 +2,9 @@ package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -41,6 +43,8 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     private static final int QUANTS = 4 * GROUP;
     /** Where the scales of a group's second half of rows start (rows {@code HALF ..}). */
     private static final int SECOND_HALF_SCALES = 4 * HALF;
+    /** Bytes from one of a group's blocks to its next: the blocks of its stream's other group lie between. */
+    private static final long STRIDE = (long) STREAM_GROUPS * GROUP_BLOCK_BYTES;
     private static final Q4_0Int8MatmulScalar SCALAR = new Q4_0Int8MatmulScalar();
 
     private Q4_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -66,8 +70,11 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         short[] staged = new short[GROUP_BLOCK_BYTES / 2];
         MemorySegment stagedSegment = MemorySegment.ofArray(staged);
         for (long g = 0; g < groups; g++) {
-            int real = (int) Math.min(GROUP, rows - g * GROUP);
-            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
+            // a stream's last group may lie wholly past the last row
+            if (real > 0) {
+                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            }
             for (int b = 0; b < nb; b++) {
                 // rows past the end: q = 8 and scale 0, a zero weight whose sums stay in range
                 java.util.Arrays.fill(staged, 0, QUANTS / 2, (short) 0);
@@ -81,24 +88,35 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
                     stagedSegment.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r,
                             Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
                 }
-                MemorySegment.copy(staged, 0, p, I16, (g * nb + b) * GROUP_BLOCK_BYTES, staged.length);
+                MemorySegment.copy(staged, 0, p, I16, first(g, nb) + STRIDE * b, staged.length);
             }
         }
         return new Q4_0Int8MatmulVector(w, p, rows, cols);
     }
 
+    /** Where group {@code g}'s first block starts. */
+    private static long first(long g, int nb) {
+        return unitAt(streamAt(g, (long) nb * GROUP_BLOCK_BYTES), g, GROUP_BLOCK_BYTES, 0);
+    }
+
     @Override
     void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
         int nb = cols / 32;
-        group1(packed, (long) g * nb * GROUP_BLOCK_BYTES, nb, x.quants(), t * cols, x.scales(), x.sums(), t * nb, dst, o);
+        group1(packed, first(g, nb), nb, x.quants(), t * cols, x.scales(), x.sums(), t * nb, dst, o);
+    }
+
+    @Override
+    void oneTokenTwoGroups(int g, Int8Activations x, float[] dst, int o, Scratch s) {
+        int nb = cols / 32;
+        group2(packed, first(g, nb), nb, x.quants(), x.scales(), x.sums(), dst, o);
     }
 
     @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int nb = cols / 32;
-        long base = (long) g * nb * GROUP_BLOCK_BYTES;
+        long base = first(g, nb);
         short[] sums = s.sums(4 * GROUP * nb);
-        Int4LaneSums.sums4(packed, base + QUANTS, GROUP_BLOCK_BYTES, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, sums);
+        Int4LaneSums.sums4(packed, base + QUANTS, STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, sums);
         finish4(packed, base, sums, nb, x.scales(), t * nb, nb, s.tile);
     }
 
@@ -112,7 +130,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         FloatVector f0 = FloatVector.zero(F);
         FloatVector f1 = f0;
         for (int b = 0; b < nb; b++) {
-            long p = base + (long) GROUP_BLOCK_BYTES * b + QUANTS;
+            long p = base + STRIDE * b + QUANTS;
             int xb = xo + 32 * b;
             // Int4LaneSums.sums1's loop, kept here so the sums never leave registers: two chains of
             // adds, joined per block (sums1 says why)
@@ -134,6 +152,60 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     }
 
     /**
+     * Token 0 against the two groups of one stream (at 256 bits): {@link #group1}'s sums for both, each
+     * activation broadcast once for the two groups' multiplies. One chain of adds per group (the two
+     * groups are the two chains; four spilled AVX2's registers).
+     */
+    private static void group2(MemorySegment w, long base, int nb, short[] q, float[] d, int[] sum, float[] dst, int o) {
+        FloatVector f0 = FloatVector.zero(F);
+        FloatVector f1 = f0;
+        FloatVector e0 = f0;
+        FloatVector e1 = f0;
+        for (int b = 0; b < nb; b++) {
+            long p = base + STRIDE * b + QUANTS;
+            long p2 = p + GROUP_BLOCK_BYTES;
+            int xb = 32 * b;
+            ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[b]));
+            ShortVector acd = acc;
+            for (int j = 0; j < 8; j++) {
+                // the shifts written out, as in Int4LaneSums.sums1: no helper calls in this loop
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S, w, p2 + (long) LINE * j, LE);
+                IntVector vi = v.reinterpretAsInts();
+                IntVector ui = u.reinterpretAsInts();
+                int c = xb + 2 * j;
+                ShortVector x0 = ShortVector.broadcast(S, q[c]);
+                ShortVector x1 = ShortVector.broadcast(S, q[c + 16]);
+                ShortVector x2 = ShortVector.broadcast(S, q[c + 1]);
+                ShortVector x3 = ShortVector.broadcast(S, q[c + 17]);
+                acc = acc.add(v.and((short) 0xF).mul(x0))
+                        .add(vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
+                        .add(vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
+                        .add(vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3));
+                acd = acd.add(u.and((short) 0xF).mul(x0))
+                        .add(ui.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
+                        .add(ui.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
+                        .add(ui.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3));
+            }
+            float dx = d[b];
+            IntVector ai = acc.reinterpretAsInts();
+            IntVector di = acd.reinterpretAsInts();
+            f0 = ((FloatVector) ai.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
+            f1 = ((FloatVector) ai.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), f1);
+            e0 = ((FloatVector) di.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p2 - QUANTS, LE).mul(dx), e0);
+            e1 = ((FloatVector) di.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                    .fma(FloatVector.fromMemorySegment(F, w, p2 - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), e1);
+        }
+        f0.intoArray(dst, o);
+        f1.intoArray(dst, o + HALF);
+        e0.intoArray(dst, o + GROUP);
+        e1.intoArray(dst, o + GROUP + HALF);
+    }
+
+    /**
      * {@link Int4LaneSums#sums4}'s block sums scaled and accumulated block after block, as {@link #group1} does:
      * {@code tile[GROUP k + i]} = token k, row i.
      */
@@ -144,7 +216,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
             for (int b = 0; b < nb; b++) {
                 ShortVector a = ShortVector.fromArray(S, acc, GROUP * (k * nb + b));
                 float dx = d[so + k * ss + b];
-                long p = base + (long) GROUP_BLOCK_BYTES * b;
+                long p = base + STRIDE * b;
                 f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
                 f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + SECOND_HALF_SCALES, LE).mul(dx), f1);
             }

@@ -37,6 +37,8 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
     private static final int SCALE_BYTES = 24 * GROUP;
     /** Repacked bytes per group and super-block. */
     static final int GROUP_SUPER_BLOCK_BYTES = 8 * SUB_BYTES + SCALE_BYTES;
+    /** Bytes from one of a group's sub-blocks to its next: its stream's other group's lies between. */
+    private static final long STRIDE = (long) STREAM_GROUPS * SUB_BYTES;
     private static final Q4_KInt8MatmulScalar SCALAR = new Q4_KInt8MatmulScalar();
 
     private Q4_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -64,9 +66,13 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         byte[] scales = new byte[SCALE_BYTES];
         MemorySegment scaleSegment = MemorySegment.ofArray(scales);
         for (long g = 0; g < groups; g++) {
-            long base = g * ns * GROUP_SUPER_BLOCK_BYTES;
-            int real = (int) Math.min(GROUP, rows - g * GROUP);
-            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            long quantsAt = quantsAt(g, ns);
+            long scalesAt = scalesAt(g, ns);
+            int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
+            // a stream's last group may lie wholly past the last row
+            if (real > 0) {
+                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            }
             for (int s = 0; s < ns; s++) {
                 // rows past the end: q = 8 and scales 0, a zero weight whose sums stay in range
                 java.util.Arrays.fill(quants, (short) 0x8888);
@@ -90,8 +96,10 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
                     scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk));
                     scaleSegment.set(F32, 4L * GROUP + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
                 }
-                MemorySegment.copy(quants, 0, p, I16, base + 8L * SUB_BYTES * s, quants.length);
-                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + 8L * SUB_BYTES * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
+                for (int j = 0; j < 8; j++) {
+                    MemorySegment.copy(quants, 8 * GROUP * j, p, I16, quantsAt + STRIDE * (8 * s + j), 8 * GROUP);
+                }
+                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, scalesAt + (long) SCALE_BYTES * s, SCALE_BYTES);
             }
         }
         return new Q4_KInt8MatmulVector(w, p, rows, cols);
@@ -107,26 +115,48 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         return j < 4 ? b[s + j + 4] & 63 : ((b[s + j + 4] & 0xFF) >>> 4) | ((b[s + j] & 0xFF) >>> 6) << 4;
     }
 
+    /**
+     * Where group {@code g}'s first sub-block of quants starts. A stream holds its groups' quants, sub-block
+     * by sub-block in turn, then each group's scales.
+     */
+    private static long quantsAt(long g, int ns) {
+        return unitAt(streamAt(g, (long) ns * GROUP_SUPER_BLOCK_BYTES), g, SUB_BYTES, 0);
+    }
+
+    /** Where group {@code g}'s scales start, after its stream's quants. */
+    private static long scalesAt(long g, int ns) {
+        return streamAt(g, (long) ns * GROUP_SUPER_BLOCK_BYTES) + (long) STREAM_GROUPS * 8 * SUB_BYTES * ns
+                + (g % STREAM_GROUPS) * ns * SCALE_BYTES;
+    }
+
     @Override
     void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
         int ns = cols / 256;
         int nb = cols / 32;
-        long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
         short[] acc = s.sums(GROUP * nb);
-        Int4LaneSums.sums1(packed, base, SUB_BYTES, nb, x.quants(), t * cols, x.sums(), t * nb, acc);
-        finish(packed, base + 8L * SUB_BYTES * ns, ns, acc, 0, x.sums(), t * nb, x.scales(), t * ns, dst, o);
+        Int4LaneSums.sums1(packed, quantsAt(g, ns), STRIDE, nb, x.quants(), t * cols, x.sums(), t * nb, acc);
+        finish(packed, scalesAt(g, ns), ns, acc, 0, x.sums(), t * nb, x.scales(), t * ns, dst, o);
+    }
+
+    @Override
+    void oneTokenTwoGroups(int g, Int8Activations x, float[] dst, int o, Scratch s) {
+        int ns = cols / 256;
+        int nb = cols / 32;
+        short[] acc = s.sums(2 * GROUP * nb);
+        Int4LaneSums.sums2(packed, quantsAt(g, ns), SUB_BYTES, STRIDE, nb, x.quants(), x.sums(), acc);
+        finish(packed, scalesAt(g, ns), ns, acc, 0, x.sums(), 0, x.scales(), 0, dst, o);
+        finish(packed, scalesAt(g + 1, ns), ns, acc, GROUP * nb, x.sums(), 0, x.scales(), 0, dst, o + GROUP);
     }
 
     @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int ns = cols / 256;
         int nb = cols / 32;
-        long base = (long) g * ns * GROUP_SUPER_BLOCK_BYTES;
         short[] acc = s.sums(4 * GROUP * nb);
-        Int4LaneSums.sums4(packed, base, SUB_BYTES, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
+        Int4LaneSums.sums4(packed, quantsAt(g, ns), STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
+        long scales = scalesAt(g, ns);
         for (int k = 0; k < 4; k++) {
-            finish(packed, base + 8L * SUB_BYTES * ns, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns,
-                    s.tile, GROUP * k);
+            finish(packed, scales, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns, s.tile, GROUP * k);
         }
     }
 

@@ -35,6 +35,10 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     private static final int QUANT_BYTES = 128 * LINE;
     /** Repacked scale bytes per group and super-block: d (floats), 16 scales (bytes). */
     private static final int SCALE_BYTES = 20 * GROUP;
+    /** Repacked quant bytes per group and 16-value sub-block: eight vectors. */
+    private static final int SUB_BYTES = 8 * LINE;
+    /** Bytes from one of a group's sub-blocks to its next: its stream's other group's lies between. */
+    private static final long STRIDE = (long) STREAM_GROUPS * SUB_BYTES;
     private static final Q6_KInt8MatmulScalar SCALAR = new Q6_KInt8MatmulScalar();
 
     private Q6_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -62,9 +66,13 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         byte[] scales = new byte[SCALE_BYTES];
         MemorySegment scaleSegment = MemorySegment.ofArray(scales);
         for (long g = 0; g < groups; g++) {
-            long base = g * groupBytes;
-            int real = (int) Math.min(GROUP, rows - g * GROUP);
-            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            long quantsAt = quantsAt(g, ns);
+            long scalesAt = scalesAt(g, ns);
+            int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
+            // a stream's last group may lie wholly past the last row
+            if (real > 0) {
+                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+            }
             for (int s = 0; s < ns; s++) {
                 // rows past the end: zero weights with zero scales
                 java.util.Arrays.fill(quants, (short) 0);
@@ -83,8 +91,10 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                         scales[4 * GROUP + GROUP * j + r] = stage[blk + 192 + j];
                     }
                 }
-                MemorySegment.copy(quants, 0, p, I16, base + (long) QUANT_BYTES * s, quants.length);
-                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, base + (long) QUANT_BYTES * ns + (long) SCALE_BYTES * s, SCALE_BYTES);
+                for (int j = 0; j < 16; j++) {
+                    MemorySegment.copy(quants, 8 * GROUP * j, p, I16, quantsAt + STRIDE * (16 * s + j), 8 * GROUP);
+                }
+                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, scalesAt + (long) SCALE_BYTES * s, SCALE_BYTES);
             }
         }
         return new Q6_KInt8MatmulVector(w, p, rows, cols);
@@ -100,24 +110,47 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         return lo | hi << 4;
     }
 
+    /**
+     * Where group {@code g}'s first sub-block of quants starts. A stream holds its groups' quants, sub-block
+     * by sub-block in turn, then each group's scales.
+     */
+    private static long quantsAt(long g, int ns) {
+        return unitAt(streamAt(g, (long) ns * (QUANT_BYTES + SCALE_BYTES)), g, SUB_BYTES, 0);
+    }
+
+    /** Where group {@code g}'s scales start, after its stream's quants. */
+    private static long scalesAt(long g, int ns) {
+        return streamAt(g, (long) ns * (QUANT_BYTES + SCALE_BYTES)) + (long) STREAM_GROUPS * QUANT_BYTES * ns
+                + (g % STREAM_GROUPS) * ns * SCALE_BYTES;
+    }
+
     @Override
     void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
         int ns = cols / 256;
-        long base = (long) g * ns * (QUANT_BYTES + SCALE_BYTES);
         short[] acc = s.sums(2 * GROUP * (cols / 16));
-        sums1(packed, base, cols / 16, x.quants(), t * cols, acc);
-        finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 0, x.scales(), t * ns, dst, o);
+        sums1(packed, quantsAt(g, ns), cols / 16, x.quants(), t * cols, acc);
+        finish(packed, scalesAt(g, ns), ns, acc, 0, x.scales(), t * ns, dst, o);
+    }
+
+    @Override
+    void oneTokenTwoGroups(int g, Int8Activations x, float[] dst, int o, Scratch s) {
+        int ns = cols / 256;
+        int nsub = cols / 16;
+        short[] acc = s.sums(4 * GROUP * nsub);
+        sums2(packed, quantsAt(g, ns), nsub, x.quants(), acc);
+        finish(packed, scalesAt(g, ns), ns, acc, 0, x.scales(), 0, dst, o);
+        finish(packed, scalesAt(g + 1, ns), ns, acc, 2 * GROUP * nsub, x.scales(), 0, dst, o + GROUP);
     }
 
     @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int ns = cols / 256;
         int nsub = cols / 16;
-        long base = (long) g * ns * (QUANT_BYTES + SCALE_BYTES);
         short[] acc = s.sums(4 * 2 * GROUP * nsub);
-        sums4(packed, base, nsub, x.quants(), t * cols, cols, acc);
+        sums4(packed, quantsAt(g, ns), nsub, x.quants(), t * cols, cols, acc);
+        long scales = scalesAt(g, ns);
         for (int k = 0; k < 4; k++) {
-            finish(packed, base + (long) QUANT_BYTES * ns, ns, acc, 2 * GROUP * k * nsub, x.scales(), (t + k) * ns, s.tile, GROUP * k);
+            finish(packed, scales, ns, acc, 2 * GROUP * k * nsub, x.scales(), (t + k) * ns, s.tile, GROUP * k);
         }
     }
 
@@ -127,7 +160,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
      */
     private static void sums1(MemorySegment w, long base, int nsub, short[] q, int xo, short[] acc) {
         for (int j = 0; j < nsub; j++) {
-            long p = base + 8L * LINE * j;
+            long p = base + STRIDE * j;
             int c = xo + 16 * j;
             ShortVector a = ShortVector.zero(S);
             ShortVector b = a;
@@ -144,10 +177,38 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         }
     }
 
+    /**
+     * {@link #sums1} for the two groups of one stream: the first group's sums as there, the second's from
+     * {@code acc[2 GROUP nsub]}; each activation broadcast once for both groups' multiplies.
+     */
+    private static void sums2(MemorySegment w, long base, int nsub, short[] q, short[] acc) {
+        for (int j = 0; j < nsub; j++) {
+            long p = base + STRIDE * j;
+            int c = 16 * j;
+            for (int half = 0; half < 2; half++) {
+                ShortVector a = ShortVector.zero(S);
+                ShortVector e = a;
+                for (int k = 0; k < 4; k++) {
+                    long at = p + 4L * LINE * half + (long) LINE * k;
+                    ShortVector v = ShortVector.fromMemorySegment(S, w, at, LE);
+                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + SUB_BYTES, LE);
+                    ShortVector x0 = ShortVector.broadcast(S, q[c + 8 * half + 2 * k]);
+                    ShortVector x1 = ShortVector.broadcast(S, q[c + 8 * half + 2 * k + 1]);
+                    a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                            .add(v.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                    e = e.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                            .add(u.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                }
+                a.intoArray(acc, 2 * GROUP * j + GROUP * half);
+                e.intoArray(acc, 2 * GROUP * (nsub + j) + GROUP * half);
+            }
+        }
+    }
+
     /** {@link #sums1} for four tokens (quants {@code xs} apart): token k's sums from {@code acc[2 GROUP (k nsub + j)]}. */
     private static void sums4(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
         for (int j = 0; j < nsub; j++) {
-            long p = base + 8L * LINE * j;
+            long p = base + STRIDE * j;
             for (int half = 0; half < 2; half++) {
                 int c = xo + 16 * j + 8 * half;
                 ShortVector a0 = ShortVector.zero(S);
