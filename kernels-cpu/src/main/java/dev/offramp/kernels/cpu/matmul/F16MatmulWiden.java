@@ -133,6 +133,10 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
                 rowsFinite512(w, cols, x, out, rowStart, rowEnd, hs);
                 return;
             }
+            if (species().length() == 8) {
+                rowsFinite256(w, cols, x, out, rowStart, rowEnd, hs);
+                return;
+            }
             for (int r = rowStart; r < rowEnd; r++) {
                 out[r] = dotFinite(w, r * rowBytes, cols, x, 0, hs);
             }
@@ -260,6 +264,46 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             }
             out[r] = sum;
         }
+    }
+
+    /**
+     * {@link #rowsFinite512} at 256 bits: each 8 halves one 128-bit load sign-extended to the int lanes
+     * of a 256-bit vector ({@code vpmovsxwd}). {@link #dotFinite}'s 256-bit short load split with
+     * {@code convertShape(S2I, .., part)} into two same-size int vectors is not intrinsified by C2 on
+     * AVX2 and ran in Java's fallback code: F16 decode at 0.36x of llama.cpp there (docs/benchmarks.md,
+     * session 11).
+     */
+    private static void rowsFinite256(MemorySegment w, int cols, float[] x, float[] out, int rowStart, int rowEnd,
+                                      float[] hs) {
+        VectorSpecies<Float> s = FloatVector.SPECIES_256;
+        int pairs = cols >>> 4;
+        long rowBytes = 2L * cols;
+        for (int r = rowStart; r < rowEnd; r++) {
+            long base = r * rowBytes;
+            FloatVector a0 = FloatVector.zero(s);
+            FloatVector a1 = FloatVector.zero(s);
+            for (int p = 0; p < pairs; p++) {
+                int k = 16 * p;
+                a0 = MinifloatWiden.f16(eightHalves(w, base + 2L * k)).fma(FloatVector.fromArray(s, x, k), a0);
+                a1 = MinifloatWiden.f16(eightHalves(w, base + 2L * k + 16)).fma(FloatVector.fromArray(s, x, k + 8), a1);
+            }
+            int c = 16 * pairs;
+            if (c + 8 <= cols) {
+                a0 = MinifloatWiden.f16(eightHalves(w, base + 2L * c)).fma(FloatVector.fromArray(s, x, c), a0);
+                c += 8;
+            }
+            float sum = Lanes.sum(a0.add(a1), hs);
+            for (; c < cols; c++) {
+                sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[c], sum);
+            }
+            out[r] = sum;
+        }
+    }
+
+    /** The 8 halves at {@code at}, sign-extended to the 8 int lanes of a 256-bit vector. */
+    private static IntVector eightHalves(MemorySegment w, long at) {
+        return (IntVector) ShortVector.fromMemorySegment(ShortVector.SPECIES_128, w, at, LE)
+                .convertShape(VectorOperators.S2I, IntVector.SPECIES_256, 0);
     }
 
     /** The 16 halves at {@code at}, sign-extended to the 16 int lanes of a 512-bit vector (one {@code vpmovsxwd}). */
