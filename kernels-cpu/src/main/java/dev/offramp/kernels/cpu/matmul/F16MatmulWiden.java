@@ -1,7 +1,6 @@
 package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
-import dev.offramp.kernels.cpu.simd.Lanes;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
@@ -85,10 +84,11 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
 
     /**
      * The tiles of the quantized kernels' several-token path, or null where this kernel tiles on its own.
-     * Only at 16 lanes: there {@link QuantDot#dot} performs {@link #dot1}'s operations in dot1's order
-     * (chunk pairs into two accumulators, an odd last chunk into the first, the halving lane tree, the
-     * scalar tail), so prefill through these tiles equals decode bit for bit; at 8 or 4 lanes
-     * QuantDot adds the lanes first to last and dot1 by a tree.
+     * At 16 and 8 lanes: there {@link QuantDot#dot} performs {@link #dot1}'s operations in dot1's order
+     * (chunk pairs into two accumulators, an odd last chunk into the first, the lanes by
+     * {@link #lanesSum}, the scalar tail), so prefill through these tiles equals decode bit for bit.
+     * Without tiles, {@link #dot4} reads every token's activations once per row: at 256 bits that was
+     * F16 prefill at 0.33x of llama.cpp (docs/benchmarks.md, session 11).
      */
     QuantDot tiles() {
         return null;
@@ -184,7 +184,7 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             a0 = FloatVector.fromArray(s, w, wo + c).fma(FloatVector.fromArray(s, x, xo + c), a0);
             c += l;
         }
-        float sum = Lanes.sum(a0.add(a1), hs);
+        float sum = lanesSum(a0.add(a1), hs);
         for (; c < cols; c++) {
             sum = Math.fma(w[wo + c], x[xo + c], sum);
         }
@@ -223,7 +223,7 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             a0 = FloatVector.fromArray(s, hs, 0).fma(FloatVector.fromArray(s, x, xo + c), a0);
             c += l;
         }
-        float sum = Lanes.sum(a0.add(a1), hs);
+        float sum = lanesSum(a0.add(a1), hs);
         for (; c < cols; c++) {
             sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[xo + c], sum);
         }
@@ -258,7 +258,7 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
                 a0 = MinifloatWiden.f16(halves(w, base + 2L * c)).fma(FloatVector.fromArray(s, x, c), a0);
                 c += 16;
             }
-            float sum = Lanes.sum(a0.add(a1), hs);
+            float sum = lanesSum(a0.add(a1), hs);
             for (; c < cols; c++) {
                 sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[c], sum);
             }
@@ -292,7 +292,7 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
                 a0 = MinifloatWiden.f16(eightHalves(w, base + 2L * c)).fma(FloatVector.fromArray(s, x, c), a0);
                 c += 8;
             }
-            float sum = Lanes.sum(a0.add(a1), hs);
+            float sum = lanesSum(a0.add(a1), hs);
             for (; c < cols; c++) {
                 sum = Math.fma(Float.float16ToFloat(w.get(I16_LE, base + 2L * c)), x[c], sum);
             }
@@ -310,6 +310,12 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
     private static IntVector halves(MemorySegment w, long at) {
         return (IntVector) ShortVector.fromMemorySegment(ShortVector.SPECIES_256, w, at, LE)
                 .convertShape(VectorOperators.S2I, IntVector.SPECIES_512, 0);
+    }
+
+    /** The lanes of {@code v} added in {@link QuantDot#sumLanes}' order, the tiles' order. */
+    private static float lanesSum(FloatVector v, float[] hs) {
+        v.intoArray(hs, 0);
+        return QuantDot.sumLanes(hs, v.length());
     }
 
     private void dot4(float[] w, int cols, float[] x, int xo, int xs,
@@ -342,10 +348,10 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
             d0 = w0.fma(FloatVector.fromArray(s, x, xd + c), d0);
             c += l;
         }
-        float sa = Lanes.sum(a0.add(a1), hs);
-        float sb = Lanes.sum(b0.add(b1), hs);
-        float sc = Lanes.sum(c0.add(c1), hs);
-        float sd = Lanes.sum(d0.add(d1), hs);
+        float sa = lanesSum(a0.add(a1), hs);
+        float sb = lanesSum(b0.add(b1), hs);
+        float sc = lanesSum(c0.add(c1), hs);
+        float sd = lanesSum(d0.add(d1), hs);
         for (; c < cols; c++) {
             float wv = w[c];
             sa = Math.fma(wv, x[xa + c], sa);
@@ -397,6 +403,13 @@ public abstract sealed class F16MatmulWiden implements MatmulKernel {
     static final class W256 extends F16MatmulWiden {
         W256(boolean finite) {
             super(finite);
+        }
+
+        private final QuantDot tiles = new QuantDot(QuantSpecies.of(FloatVector.SPECIES_256));
+
+        @Override
+        QuantDot tiles() {
+            return tiles;
         }
 
         @Override
