@@ -108,6 +108,81 @@ final class QuantDot {
     }
 
     /**
+     * Four tokens' activations ({@code x[x0 ..]}, {@code x0 + xs}, ...; {@code len} each) interleaved chunk
+     * by chunk into {@code xp} from {@code xpo} for {@link #dot4Packed}: chunk c of token k at
+     * {@code xp[xpo + 4 L c + k L]}, then the values past the last whole chunk, value i of token k at
+     * {@code xp[xpo + 4 i + k]}.
+     */
+    void pack4(float[] x, int x0, int xs, int len, float[] xp, int xpo) {
+        int l = lanes();
+        int whole = len - len % l;
+        for (int c = 0; c < whole; c += l) {
+            for (int k = 0; k < 4; k++) {
+                System.arraycopy(x, x0 + k * xs + c, xp, xpo + 4 * c + k * l, l);
+            }
+        }
+        for (int i = whole; i < len; i++) {
+            for (int k = 0; k < 4; k++) {
+                xp[xpo + 4 * i + k] = x[x0 + k * xs + i];
+            }
+        }
+    }
+
+    /**
+     * {@link #dot4} against activations packed by {@link #pack4} (from {@code xp[xpo]}): the same
+     * operations in the same order, so the same bits, but every activation load sits at a constant
+     * offset from one index. With four tokens' own offsets C2 recomputed and sign-extended each load's
+     * index (~30 instructions per 8 FMAs at 256 bits, disassembled); packed, the loop is 20. The tile
+     * for AVX2, where {@link #dot2x4}'s 16 accumulators spilled its 16 registers (docs/benchmarks.md,
+     * session 11).
+     */
+    void dot4Packed(float[] w, int wo, float[] xp, int xpo, int len, float[] out, float[] lanesTmp) {
+        final VectorSpecies<Float> species = qs.floats();
+        final int l = species.length();
+        FloatVector z = FloatVector.zero(species);
+        FloatVector p0 = z, q0 = z, r0 = z, s0 = z;
+        FloatVector p1 = z, q1 = z, r1 = z, s1 = z;
+        int whole = len - len % l;
+        int pairs = whole - whole % (2 * l);
+        int i = 0;
+        for (; i < pairs; i += 2 * l) {
+            int j = xpo + 4 * i;
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            p0 = u.fma(FloatVector.fromArray(species, xp, j), p0);
+            q0 = u.fma(FloatVector.fromArray(species, xp, j + l), q0);
+            r0 = u.fma(FloatVector.fromArray(species, xp, j + 2 * l), r0);
+            s0 = u.fma(FloatVector.fromArray(species, xp, j + 3 * l), s0);
+            u = FloatVector.fromArray(species, w, wo + i + l);
+            p1 = u.fma(FloatVector.fromArray(species, xp, j + 4 * l), p1);
+            q1 = u.fma(FloatVector.fromArray(species, xp, j + 5 * l), q1);
+            r1 = u.fma(FloatVector.fromArray(species, xp, j + 6 * l), r1);
+            s1 = u.fma(FloatVector.fromArray(species, xp, j + 7 * l), s1);
+        }
+        if (i < whole) {
+            int j = xpo + 4 * i;
+            FloatVector u = FloatVector.fromArray(species, w, wo + i);
+            p0 = u.fma(FloatVector.fromArray(species, xp, j), p0);
+            q0 = u.fma(FloatVector.fromArray(species, xp, j + l), q0);
+            r0 = u.fma(FloatVector.fromArray(species, xp, j + 2 * l), r0);
+            s0 = u.fma(FloatVector.fromArray(species, xp, j + 3 * l), s0);
+            i += l;
+        }
+        p0.add(p1).intoArray(lanesTmp, 0);
+        q0.add(q1).intoArray(lanesTmp, l);
+        r0.add(r1).intoArray(lanesTmp, 2 * l);
+        s0.add(s1).intoArray(lanesTmp, 3 * l);
+        treeSums(lanesTmp, l, 4, out);
+        for (; i < len; i++) {
+            float wv = w[wo + i];
+            int j = xpo + 4 * i;
+            out[0] = Math.fma(wv, xp[j], out[0]);
+            out[1] = Math.fma(wv, xp[j + 1], out[1]);
+            out[2] = Math.fma(wv, xp[j + 2], out[2]);
+            out[3] = Math.fma(wv, xp[j + 3], out[3]);
+        }
+    }
+
+    /**
      * Two decoded rows ({@code w[wo ..]} and {@code w[wo + ws ..]}) against four tokens, for prefill:
      * each weight chunk is loaded once for four tokens and each activation chunk once for two rows.
      * Every (row, token) gets exactly {@link #dot}'s operations in {@link #dot}'s order, so results are

@@ -54,8 +54,17 @@ public class QuantMatmulVector implements MatmulKernel {
         byte[] q = new byte[0];
         float[] scale = new float[0];
         float[] min = new float[0];
+        /** Groups of four tokens' activations interleaved by {@link QuantDot#pack4}. */
+        float[] packed = new float[0];
         /** Lane sums: twelve 512-bit vectors for {@link QuantDot#dot3x4}. */
         final float[] lanes = new float[192];
+
+        float[] packed(int size) {
+            if (packed.length < size) {
+                packed = new float[size];
+            }
+            return packed;
+        }
 
         float[] rows(int size) {
             if (rows.length < size) {
@@ -141,7 +150,8 @@ public class QuantMatmulVector implements MatmulKernel {
      * Several tokens (prefill, verification) against rows {@code [rowStart, rowEnd)}: a block of rows is
      * widened once into floats (kept in L2), then swept by tiles of three (512-bit) or two rows x four
      * tokens, each weight chunk loaded once per four tokens and each activation chunk once per three or
-     * two rows. Every (token, row) gets {@link QuantDot#dot}'s operations in its order, whatever the tile,
+     * two rows; at 8 lanes (AVX2, 16 registers) by one row x four tokens against activations packed once
+     * per call ({@link QuantDot#dot4Packed}). Every (token, row) gets {@link QuantDot#dot}'s operations in its order, whatever the tile,
      * so a kernel whose one-token path equals {@code dot.dot} of the widened row is batch-invariant.
      */
     static void rowBlockTiles(QuantDot dot, RowWidener widener, MemorySegment w, long rowBytes, int cols,
@@ -151,6 +161,14 @@ public class QuantMatmulVector implements MatmulKernel {
         float[] rows = s.rows(rowBlock * cols);
         float[] tile = s.tile;
         boolean wide = dot.lanes() == 16;
+        float[] packed = null;
+        if (dot.lanes() == 8) {
+            // once per call: each group of four tokens interleaved for QuantDot#dot4Packed
+            packed = s.packed(n / 4 * 4 * cols);
+            for (int t = 0; t + 4 <= n; t += 4) {
+                dot.pack4(x, t * xStride, xStride, cols, packed, t * cols);
+            }
+        }
         for (int r0 = rowStart; r0 < rowEnd; r0 += rowBlock) {
             int rn = Math.min(rowBlock, rowEnd - r0);
             for (int i = 0; i < rn; i++) {
@@ -160,6 +178,14 @@ public class QuantMatmulVector implements MatmulKernel {
             for (; t + 4 <= n; t += 4) {
                 int xo = t * xStride;
                 int i = 0;
+                if (packed != null) {
+                    // AVX2's 16 registers: one row x four tokens, activations packed (QuantDot#dot4Packed)
+                    for (; i < rn; i++) {
+                        dot.dot4Packed(rows, i * cols, packed, t * cols, cols, tile, s.lanes);
+                        putTile(tile, 1, out, t * outStride + r0 + i, outStride);
+                    }
+                    continue;
+                }
                 if (wide) {
                     // 32 registers hold 3 x 4 x 2 accumulators plus the loads (see QuantDot.dot3x4)
                     for (; i + 3 <= rn; i += 3) {
