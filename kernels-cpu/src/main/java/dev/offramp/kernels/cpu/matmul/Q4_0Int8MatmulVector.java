@@ -2,9 +2,7 @@ package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -108,7 +106,11 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     @Override
     void oneTokenTwoGroups(int g, Int8Activations x, float[] dst, int o, Scratch s) {
         int nb = cols / 32;
-        group2(packed, first(g, nb), nb, x.quants(), x.scales(), x.sums(), dst, o);
+        long base = first(g, nb);
+        short[] sums = s.sums(2 * GROUP * nb);
+        Int4LaneSums.sums2(packed, base + QUANTS, GROUP_BLOCK_BYTES, STRIDE, nb, x.quants(), x.sums(), sums);
+        finish1(packed, base, sums, 0, nb, x.scales(), 0, dst, o);
+        finish1(packed, base + GROUP_BLOCK_BYTES, sums, GROUP * nb, nb, x.scales(), 0, dst, o + GROUP);
     }
 
     @Override
@@ -152,76 +154,32 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     }
 
     /**
-     * Token 0 against the two groups of one stream (at 256 bits): {@link #group1}'s sums for both, each
-     * activation broadcast once for the two groups' multiplies. One chain of adds per group (the two
-     * groups are the two chains; four spilled AVX2's registers).
-     */
-    private static void group2(MemorySegment w, long base, int nb, short[] q, float[] d, int[] sum, float[] dst, int o) {
-        FloatVector f0 = FloatVector.zero(F);
-        FloatVector f1 = f0;
-        FloatVector e0 = f0;
-        FloatVector e1 = f0;
-        for (int b = 0; b < nb; b++) {
-            long p = base + STRIDE * b + QUANTS;
-            long p2 = p + GROUP_BLOCK_BYTES;
-            int xb = 32 * b;
-            ShortVector acc = ShortVector.broadcast(S, (short) (-8 * sum[b]));
-            ShortVector acd = acc;
-            for (int j = 0; j < 8; j++) {
-                // the shifts written out, as in Int4LaneSums.sums1: no helper calls in this loop
-                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
-                ShortVector u = ShortVector.fromMemorySegment(S, w, p2 + (long) LINE * j, LE);
-                IntVector vi = v.reinterpretAsInts();
-                IntVector ui = u.reinterpretAsInts();
-                int c = xb + 2 * j;
-                ShortVector x0 = ShortVector.broadcast(S, q[c]);
-                ShortVector x1 = ShortVector.broadcast(S, q[c + 16]);
-                ShortVector x2 = ShortVector.broadcast(S, q[c + 1]);
-                ShortVector x3 = ShortVector.broadcast(S, q[c + 17]);
-                acc = acc.add(v.and((short) 0xF).mul(x0))
-                        .add(vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
-                        .add(vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
-                        .add(vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3));
-                acd = acd.add(u.and((short) 0xF).mul(x0))
-                        .add(ui.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(x1))
-                        .add(ui.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(x2))
-                        .add(ui.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(x3));
-            }
-            float dx = d[b];
-            IntVector ai = acc.reinterpretAsInts();
-            IntVector di = acd.reinterpretAsInts();
-            f0 = ((FloatVector) ai.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
-            f1 = ((FloatVector) ai.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), f1);
-            e0 = ((FloatVector) di.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p2 - QUANTS, LE).mul(dx), e0);
-            e1 = ((FloatVector) di.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
-                    .fma(FloatVector.fromMemorySegment(F, w, p2 - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), e1);
-        }
-        f0.intoArray(dst, o);
-        f1.intoArray(dst, o + HALF);
-        e0.intoArray(dst, o + GROUP);
-        e1.intoArray(dst, o + GROUP + HALF);
-    }
-
-    /**
      * {@link Int4LaneSums#sums4}'s block sums scaled and accumulated block after block, as {@link #group1} does:
      * {@code tile[GROUP k + i]} = token k, row i.
      */
     private static void finish4(MemorySegment w, long base, short[] acc, int nb, float[] d, int so, int ss, float[] tile) {
         for (int k = 0; k < 4; k++) {
-            FloatVector f0 = FloatVector.zero(F);
-            FloatVector f1 = f0;
-            for (int b = 0; b < nb; b++) {
-                ShortVector a = ShortVector.fromArray(S, acc, GROUP * (k * nb + b));
-                float dx = d[so + k * ss + b];
-                long p = base + STRIDE * b;
-                f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
-                f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + SECOND_HALF_SCALES, LE).mul(dx), f1);
-            }
-            f0.intoArray(tile, GROUP * k);
-            f1.intoArray(tile, GROUP * k + HALF);
+            finish1(w, base, acc, GROUP * k * nb, nb, d, so + k * ss, tile, GROUP * k);
         }
+    }
+
+    /**
+     * One token's block sums ({@code acc[ao + GROUP b]}, block b; activation scales from {@code d[so]})
+     * against the group whose first block is at {@code base}, scaled and accumulated block after block as
+     * {@link #group1} does, into {@code dst[o ..]}.
+     */
+    private static void finish1(MemorySegment w, long base, short[] acc, int ao, int nb, float[] d, int so,
+                                float[] dst, int o) {
+        FloatVector f0 = FloatVector.zero(F);
+        FloatVector f1 = f0;
+        for (int b = 0; b < nb; b++) {
+            ShortVector a = ShortVector.fromArray(S, acc, ao + GROUP * b);
+            float dx = d[so + b];
+            long p = base + STRIDE * b;
+            f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
+            f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + SECOND_HALF_SCALES, LE).mul(dx), f1);
+        }
+        f0.intoArray(dst, o);
+        f1.intoArray(dst, o + HALF);
     }
 }
