@@ -169,6 +169,63 @@ final class Int4LaneSums {
     }
 
     /**
+     * {@link #sums4} for the two groups of one stream (block b of the first at {@code first + stride * b},
+     * of the second {@code other} bytes after it): token k's sums of the first group at
+     * {@code acc[GROUP (k nb + b)]}, of the second at {@code acc[GROUP ((4 + k) nb + b)]}. Each activation
+     * broadcast feeds both groups' multiplies; each column's nibbles are split just before their four
+     * tokens, so eight accumulators, two nibble vectors and the broadcast fit AVX2's 16 registers.
+     */
+    static void sums4x2(MemorySegment w, long first, long other, long stride, int nb, short[] q, int xo, int xs,
+                        int[] sum, int so, int ss, short[] acc) {
+        for (int b = 0; b < nb; b++) {
+            long p = first + stride * b;
+            int xb = xo + 32 * b;
+            int sb = so + b;
+            ShortVector a0 = ShortVector.broadcast(S, (short) (-8 * sum[sb]));
+            ShortVector a1 = ShortVector.broadcast(S, (short) (-8 * sum[sb + ss]));
+            ShortVector a2 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 2 * ss]));
+            ShortVector a3 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 3 * ss]));
+            ShortVector e0 = a0;
+            ShortVector e1 = a1;
+            ShortVector e2 = a2;
+            ShortVector e3 = a3;
+            for (int j = 0; j < 8; j++) {
+                ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S, w, p + other + (long) LINE * j, LE);
+                IntVector vi = v.reinterpretAsInts();
+                IntVector ui = u.reinterpretAsInts();
+                for (int n = 0; n < 4; n++) {
+                    // nibble n of each lane: columns 2j, 2j + 16, 2j + 1, 2j + 17
+                    int shift = 4 * n;
+                    ShortVector cv = vi.lanewise(VectorOperators.LSHR, shift).reinterpretAsShorts().and((short) 0xF);
+                    ShortVector cu = ui.lanewise(VectorOperators.LSHR, shift).reinterpretAsShorts().and((short) 0xF);
+                    int c = xb + 2 * j + (n == 1 ? 16 : n == 2 ? 1 : n == 3 ? 17 : 0);
+                    ShortVector x = ShortVector.broadcast(S, q[c]);
+                    a0 = a0.add(cv.mul(x));
+                    e0 = e0.add(cu.mul(x));
+                    x = ShortVector.broadcast(S, q[c + xs]);
+                    a1 = a1.add(cv.mul(x));
+                    e1 = e1.add(cu.mul(x));
+                    x = ShortVector.broadcast(S, q[c + 2 * xs]);
+                    a2 = a2.add(cv.mul(x));
+                    e2 = e2.add(cu.mul(x));
+                    x = ShortVector.broadcast(S, q[c + 3 * xs]);
+                    a3 = a3.add(cv.mul(x));
+                    e3 = e3.add(cu.mul(x));
+                }
+            }
+            a0.intoArray(acc, GROUP * b);
+            a1.intoArray(acc, GROUP * (nb + b));
+            a2.intoArray(acc, GROUP * (2 * nb + b));
+            a3.intoArray(acc, GROUP * (3 * nb + b));
+            e0.intoArray(acc, GROUP * (4 * nb + b));
+            e1.intoArray(acc, GROUP * (5 * nb + b));
+            e2.intoArray(acc, GROUP * (6 * nb + b));
+            e3.intoArray(acc, GROUP * (7 * nb + b));
+        }
+    }
+
+    /**
      * The nibble at bit {@code shift} (4, 8 or 12) of each short lane. The shift is made on the int lanes:
      * C2 compiles a short shift by a constant as a count moved into a register before every
      * {@code vpsrlw} (two instructions each time, at 256 bits), an int shift as one {@code vpsrld}

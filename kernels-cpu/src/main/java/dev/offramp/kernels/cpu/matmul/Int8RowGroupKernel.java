@@ -15,10 +15,10 @@ import java.nio.ByteOrder;
  * {@link Int4LaneSums}), the walk over the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
  * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
  *
- * <p>At 256 bits two groups share one stream ({@link #STREAM_GROUPS}): their blocks alternate, so a
- * token's decode loop loads each activation once for two {@code vpmullw} (the 512-bit layout's 32 rows
- * taken as two 256-bit halves). One group alone is still read with a stride, so every path can start at
- * any group.
+ * <p>At 256 bits two groups share one stream ({@link #STREAM_GROUPS}): their blocks alternate, so the
+ * decode loop and the four-token prefill loop broadcast each activation once for two groups'
+ * {@code vpmullw} (the 512-bit layout's 32 rows taken as two 256-bit halves). One group alone is still
+ * read with a stride, so every path can start at any group.
  *
  * <p>A group is computed whole; a row range that cuts one writes only its rows, so any split gives the
  * same bits and the backend splits at multiples of {@link #rowGroup()} to waste nothing.
@@ -61,8 +61,11 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     static final class Scratch {
         private final Int8Activations q8_0 = new Int8Activations(Int8Scheme.Q8_0);
         private final Int8Activations q8_K = new Int8Activations(Int8Scheme.Q8_K);
-        /** One group's outputs for up to four tokens: token k, row i at {@code GROUP k + i}. */
-        final float[] tile = new float[4 * GROUP];
+        /**
+         * One group's outputs for up to four tokens: token k, row i at {@code GROUP k + i}; a stream's
+         * second group from {@code 4 GROUP}.
+         */
+        final float[] tile = new float[8 * GROUP];
         /** A type's 16-bit block sums of one group, up to four tokens. */
         private short[] sums = new short[0];
 
@@ -146,6 +149,18 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     /** Tokens {@code t .. t + 3} against group {@code g} into {@code s.tile}. */
     abstract void fourTokens(int g, Int8Activations x, int t, Scratch s);
 
+    /**
+     * Tokens {@code t .. t + 3} against groups {@code g} and {@code g + 1} of one stream (only when
+     * {@link #STREAM_GROUPS} is 2): group g into {@code s.tile} as {@link #fourTokens}, group g + 1 from
+     * {@code s.tile[4 GROUP]}. This default takes the groups one after the other; a type overrides it
+     * to share each activation broadcast between them ({@link Int4LaneSums#sums4x2}).
+     */
+    void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {
+        fourTokens(g + 1, x, t, s);
+        System.arraycopy(s.tile, 0, s.tile, 4 * GROUP, 4 * GROUP);
+        fourTokens(g, x, t, s);
+    }
+
     @Override
     public final DType type() {
         return type;
@@ -195,6 +210,24 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         for (int g = rowStart / GROUP; g * GROUP < rowEnd && n > 0; g++) {
             int r0 = g * GROUP;
             int t = 0;
+            if (STREAM_GROUPS == 2 && g % 2 == 0 && n >= 4 && r0 + GROUP < rowEnd) {
+                // prefill over both groups of a stream: each activation broadcast feeds two groups
+                for (; t + 4 <= n; t += 4) {
+                    fourTokensTwoGroups(g, x, t, s);
+                    for (int k = 0; k < 4; k++) {
+                        put(s.tile, GROUP * k, out, (t + k) * outStride, r0, rowStart, rowEnd);
+                        put(s.tile, 4 * GROUP + GROUP * k, out, (t + k) * outStride, r0 + GROUP, rowStart, rowEnd);
+                    }
+                }
+                for (; t < n; t++) {
+                    for (int h = 0; h < 2; h++) {
+                        oneToken(g + h, x, t, s.tile, 0, s);
+                        put(s.tile, 0, out, t * outStride, r0 + GROUP * h, rowStart, rowEnd);
+                    }
+                }
+                g++;
+                continue;
+            }
             for (; t + 4 <= n; t += 4) {
                 fourTokens(g, x, t, s);
                 for (int k = 0; k < 4; k++) {

@@ -114,6 +114,20 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     }
 
     @Override
+    void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {
+        int nb = cols / 32;
+        long base = first(g, nb);
+        short[] sums = s.sums(8 * GROUP * nb);
+        Int4LaneSums.sums4x2(packed, base + QUANTS, GROUP_BLOCK_BYTES, STRIDE, nb, x.quants(), t * cols, cols, x.sums(),
+                t * nb, nb, sums);
+        for (int k = 0; k < 4; k++) {
+            finish1(packed, base, sums, GROUP * k * nb, nb, x.scales(), (t + k) * nb, s.tile, GROUP * k);
+            finish1(packed, base + GROUP_BLOCK_BYTES, sums, GROUP * (4 + k) * nb, nb, x.scales(), (t + k) * nb,
+                    s.tile, 4 * GROUP + GROUP * k);
+        }
+    }
+
+    @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int nb = cols / 32;
         long base = first(g, nb);

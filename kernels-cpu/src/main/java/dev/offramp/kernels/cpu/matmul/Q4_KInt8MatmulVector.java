@@ -149,6 +149,21 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
     }
 
     @Override
+    void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {
+        int ns = cols / 256;
+        int nb = cols / 32;
+        short[] acc = s.sums(8 * GROUP * nb);
+        Int4LaneSums.sums4x2(packed, quantsAt(g, ns), SUB_BYTES, STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
+        long scales = scalesAt(g, ns);
+        long scales2 = scalesAt(g + 1, ns);
+        for (int k = 0; k < 4; k++) {
+            finish(packed, scales, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns, s.tile, GROUP * k);
+            finish(packed, scales2, ns, acc, GROUP * (4 + k) * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns,
+                    s.tile, 4 * GROUP + GROUP * k);
+        }
+    }
+
+    @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int ns = cols / 256;
         int nb = cols / 32;
