@@ -25,7 +25,8 @@ import java.lang.foreign.ValueLayout;
  * lane order of {@link Int4LaneSums#lane}. Float scales cost 11% more bytes than ggml's f16 (576 per
  * 32 blocks) but need no widening: f16 scales widened in the loop (exact for finite halves only)
  * measured 0.9x at 512 bits, and widened in a pass of their own before each group, 0.75x. The rows
- * past the last full group are zero weights. Integer sums are exact, so the order in which a block's columns are
+ * past the last full group are zero weights; at 256 bits the blocks of a stream's two groups alternate
+ * ({@link Int8RowGroupKernel}). Integer sums are exact, so the order in which a block's columns are
  * added does not matter; each (row, token) then gets the scalar twin's chain of FMAs, block after
  * block, so batch, row split and lane layout change no bit.
  *

@@ -24,7 +24,8 @@ import java.lang.foreign.ValueLayout;
  * super-block {@code 24 GROUP} bytes: {@code d} and {@code dmin} as floats, the 6-bit scales and mins
  * as {@code 8 x GROUP} bytes each (sub-block j, rows in order): 4864 bytes per 32 x 256 weights where
  * ggml's blocks take 4608 (+5.6%). The integer sums of a group are made in one pass over its quants
- * and scaled in a second over its scales, which follow: one forward stream.
+ * and scaled in a second over its scales, which follow: one forward stream. At 256 bits a stream holds two
+ * groups ({@link Int8RowGroupKernel}): their sub-blocks of quants alternate, then each group's scales.
  *
  * <pre>{@code
  * MatmulKernel k = Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());

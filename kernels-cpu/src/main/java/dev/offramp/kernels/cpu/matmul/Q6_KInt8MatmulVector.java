@@ -24,7 +24,8 @@ import java.lang.foreign.ValueLayout;
  * (16 sub-blocks x 8 vectors), then per super-block {@code d} as floats and the scales as
  * {@code 16 x GROUP} bytes: 8832 bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole
  * bytes instead of 6-bit fields, for about half the operations per weight of unpacking ql/qh bits in
- * the loop).
+ * the loop). At 256 bits a stream holds two groups ({@link Int8RowGroupKernel}): their 16-value
+ * sub-blocks of quants alternate, then each group's scales.
  *
  * <pre>{@code
  * MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
