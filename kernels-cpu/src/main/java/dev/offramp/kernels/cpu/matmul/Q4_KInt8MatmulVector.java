@@ -155,12 +155,12 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         short[] acc = s.sums(8 * GROUP * nb);
         Int4LaneSums.sums4x2(packed, quantsAt(g, ns), SUB_BYTES, STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
-        long scales = scalesAt(g, ns);
-        long scales2 = scalesAt(g + 1, ns);
-        for (int k = 0; k < 4; k++) {
-            finish(packed, scales, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns, s.tile, GROUP * k);
-            finish(packed, scales2, ns, acc, GROUP * (4 + k) * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns,
-                    s.tile, 4 * GROUP + GROUP * k);
+        for (int h = 0; h < 2; h++) {
+            long scales = scalesAt(g + h, ns);
+            for (int k = 0; k < 4; k += 2) {
+                finish2(packed, scales, ns, acc, GROUP * (4 * h + k) * nb, GROUP * nb, x.sums(), (t + k) * nb, nb,
+                        x.scales(), (t + k) * ns, ns, s.tile, 4 * GROUP * h + GROUP * k);
+            }
         }
     }
 
@@ -171,8 +171,9 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         short[] acc = s.sums(4 * GROUP * nb);
         Int4LaneSums.sums4(packed, quantsAt(g, ns), STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
         long scales = scalesAt(g, ns);
-        for (int k = 0; k < 4; k++) {
-            finish(packed, scales, ns, acc, GROUP * k * nb, x.sums(), (t + k) * nb, x.scales(), (t + k) * ns, s.tile, GROUP * k);
+        for (int k = 0; k < 4; k += 2) {
+            finish2(packed, scales, ns, acc, GROUP * k * nb, GROUP * nb, x.sums(), (t + k) * nb, nb, x.scales(), (t + k) * ns,
+                    ns, s.tile, GROUP * k);
         }
     }
 
@@ -215,5 +216,67 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + HALF);
+    }
+
+    /**
+     * {@link #finish} for two tokens at once (the second's sums {@code ad}, quant sums {@code sd}, scales
+     * {@code dd} after the first's; outputs at {@code dst[o]} and {@code dst[o + GROUP]}): the same
+     * operations per token in the same order (same bits), with each sub-block's scales and mins widened
+     * once for both tokens.
+     */
+    private static void finish2(MemorySegment w, long sp0, int ns, short[] acc, int ao, int ad, int[] sum, int so,
+                                int sd, float[] d, int dso, int dd, float[] dst, int o) {
+        FloatVector f0 = FloatVector.zero(F);
+        FloatVector f1 = f0;
+        FloatVector g0 = f0;
+        FloatVector g1 = f0;
+        for (int s = 0; s < ns; s++) {
+            long sp = sp0 + (long) SCALE_BYTES * s;
+            IntVector i0 = IntVector.zero(I);
+            IntVector i1 = i0;
+            IntVector m0 = i0;
+            IntVector m1 = i0;
+            IntVector k0 = i0;
+            IntVector k1 = i0;
+            IntVector n0 = i0;
+            IntVector n1 = i0;
+            for (int j = 0; j < 8; j++) {
+                long sc = sp + 8L * GROUP + (long) GROUP * j;
+                IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B, w, sc, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + HALF, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector mn0 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + 8L * GROUP, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector mn1 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + 8L * GROUP + HALF, LE).convertShape(VectorOperators.ZERO_EXTEND_B2I, I, 0);
+                IntVector a = ShortVector.fromArray(S, acc, ao + GROUP * (8 * s + j)).reinterpretAsInts();
+                int xs = sum[so + 8 * s + j];
+                i0 = i0.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(8 * xs).mul(sc0));
+                i1 = i1.add(a.lanewise(VectorOperators.ASHR, 16).add(8 * xs).mul(sc1));
+                m0 = m0.add(mn0.mul(xs));
+                m1 = m1.add(mn1.mul(xs));
+                a = ShortVector.fromArray(S, acc, ao + ad + GROUP * (8 * s + j)).reinterpretAsInts();
+                xs = sum[so + sd + 8 * s + j];
+                k0 = k0.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16).add(8 * xs).mul(sc0));
+                k1 = k1.add(a.lanewise(VectorOperators.ASHR, 16).add(8 * xs).mul(sc1));
+                n0 = n0.add(mn0.mul(xs));
+                n1 = n1.add(mn1.mul(xs));
+            }
+            float dx = d[dso + s];
+            FloatVector dm = FloatVector.fromMemorySegment(F, w, sp, LE);
+            FloatVector dm1 = FloatVector.fromMemorySegment(F, w, sp + 2L * GROUP, LE);
+            FloatVector mm = FloatVector.fromMemorySegment(F, w, sp + 4L * GROUP, LE);
+            FloatVector mm1 = FloatVector.fromMemorySegment(F, w, sp + 6L * GROUP, LE);
+            f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(dm.mul(dx), f0);
+            f1 = ((FloatVector) i1.convert(VectorOperators.I2F, 0)).fma(dm1.mul(dx), f1);
+            f0 = ((FloatVector) m0.convert(VectorOperators.I2F, 0)).fma(mm.mul(dx).neg(), f0);
+            f1 = ((FloatVector) m1.convert(VectorOperators.I2F, 0)).fma(mm1.mul(dx).neg(), f1);
+            float dy = d[dso + dd + s];
+            g0 = ((FloatVector) k0.convert(VectorOperators.I2F, 0)).fma(dm.mul(dy), g0);
+            g1 = ((FloatVector) k1.convert(VectorOperators.I2F, 0)).fma(dm1.mul(dy), g1);
+            g0 = ((FloatVector) n0.convert(VectorOperators.I2F, 0)).fma(mm.mul(dy).neg(), g0);
+            g1 = ((FloatVector) n1.convert(VectorOperators.I2F, 0)).fma(mm1.mul(dy).neg(), g1);
+        }
+        f0.intoArray(dst, o);
+        f1.intoArray(dst, o + HALF);
+        g0.intoArray(dst, o + GROUP);
+        g1.intoArray(dst, o + GROUP + HALF);
     }
 }
