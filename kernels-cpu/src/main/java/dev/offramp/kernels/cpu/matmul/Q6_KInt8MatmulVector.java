@@ -144,6 +144,21 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     }
 
     @Override
+    void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {
+        int ns = cols / 256;
+        int nsub = cols / 16;
+        short[] acc = s.sums(8 * 2 * GROUP * nsub);
+        sums4x2(packed, quantsAt(g, ns), nsub, x.quants(), t * cols, cols, acc);
+        for (int h = 0; h < 2; h++) {
+            long scales = scalesAt(g + h, ns);
+            for (int k = 0; k < 4; k++) {
+                finish(packed, scales, ns, acc, 2 * GROUP * (4 * h + k) * nsub, x.scales(), (t + k) * ns, s.tile,
+                        4 * GROUP * h + GROUP * k);
+            }
+        }
+    }
+
+    @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int ns = cols / 256;
         int nsub = cols / 16;
@@ -234,6 +249,67 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                 a1.intoArray(acc, o + 2 * GROUP * nsub);
                 a2.intoArray(acc, o + 4 * GROUP * nsub);
                 a3.intoArray(acc, o + 6 * GROUP * nsub);
+            }
+        }
+    }
+
+    /**
+     * {@link #sums4} for the two groups of one stream: token k's sums of the first group as there, of the
+     * second from {@code acc[2 GROUP (4 + k) nsub]}; each activation broadcast feeds both groups'
+     * multiplies (eight accumulators, four split columns and two broadcasts: 14 of AVX2's registers).
+     */
+    private static void sums4x2(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
+        for (int j = 0; j < nsub; j++) {
+            long p = base + STRIDE * j;
+            for (int half = 0; half < 2; half++) {
+                int c = xo + 16 * j + 8 * half;
+                ShortVector a0 = ShortVector.zero(S);
+                ShortVector a1 = a0;
+                ShortVector a2 = a0;
+                ShortVector a3 = a0;
+                ShortVector e0 = a0;
+                ShortVector e1 = a0;
+                ShortVector e2 = a0;
+                ShortVector e3 = a0;
+                for (int k = 0; k < 4; k++) {
+                    long at = p + 4L * LINE * half + (long) LINE * k;
+                    ShortVector v = ShortVector.fromMemorySegment(S, w, at, LE);
+                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + SUB_BYTES, LE);
+                    ShortVector vl = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                    ShortVector vh = v.lanewise(VectorOperators.ASHR, 8);
+                    ShortVector ul = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
+                    ShortVector uh = u.lanewise(VectorOperators.ASHR, 8);
+                    int e = c + 2 * k;
+                    ShortVector x0 = ShortVector.broadcast(S, q[e]);
+                    ShortVector x1 = ShortVector.broadcast(S, q[e + 1]);
+                    a0 = a0.add(vl.mul(x0)).add(vh.mul(x1));
+                    e0 = e0.add(ul.mul(x0)).add(uh.mul(x1));
+                    e += xs;
+                    x0 = ShortVector.broadcast(S, q[e]);
+                    x1 = ShortVector.broadcast(S, q[e + 1]);
+                    a1 = a1.add(vl.mul(x0)).add(vh.mul(x1));
+                    e1 = e1.add(ul.mul(x0)).add(uh.mul(x1));
+                    e += xs;
+                    x0 = ShortVector.broadcast(S, q[e]);
+                    x1 = ShortVector.broadcast(S, q[e + 1]);
+                    a2 = a2.add(vl.mul(x0)).add(vh.mul(x1));
+                    e2 = e2.add(ul.mul(x0)).add(uh.mul(x1));
+                    e += xs;
+                    x0 = ShortVector.broadcast(S, q[e]);
+                    x1 = ShortVector.broadcast(S, q[e + 1]);
+                    a3 = a3.add(vl.mul(x0)).add(vh.mul(x1));
+                    e3 = e3.add(ul.mul(x0)).add(uh.mul(x1));
+                }
+                int o = 2 * GROUP * j + GROUP * half;
+                int group = 2 * GROUP * nsub;
+                a0.intoArray(acc, o);
+                a1.intoArray(acc, o + group);
+                a2.intoArray(acc, o + 2 * group);
+                a3.intoArray(acc, o + 3 * group);
+                e0.intoArray(acc, o + 4 * group);
+                e1.intoArray(acc, o + 5 * group);
+                e2.intoArray(acc, o + 6 * group);
+                e3.intoArray(acc, o + 7 * group);
             }
         }
     }
