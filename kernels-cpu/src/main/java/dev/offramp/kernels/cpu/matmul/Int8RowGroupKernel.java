@@ -151,15 +151,10 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
 
     /**
      * Tokens {@code t .. t + 3} against groups {@code g} and {@code g + 1} of one stream (only when
-     * {@link #STREAM_GROUPS} is 2): group g into {@code s.tile} as {@link #fourTokens}, group g + 1 from
-     * {@code s.tile[4 GROUP]}. This default takes the groups one after the other; a type overrides it
-     * to share each activation broadcast between them ({@link Int4LaneSums#sums4x2}).
+     * {@link #STREAM_GROUPS} is 2), each activation broadcast shared by both groups: group g into
+     * {@code s.tile} as {@link #fourTokens}, group g + 1 from {@code s.tile[4 GROUP]}.
      */
-    void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {
-        fourTokens(g + 1, x, t, s);
-        System.arraycopy(s.tile, 0, s.tile, 4 * GROUP, 4 * GROUP);
-        fourTokens(g, x, t, s);
-    }
+    abstract void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s);
 
     @Override
     public final DType type() {
