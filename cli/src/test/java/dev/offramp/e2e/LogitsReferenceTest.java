@@ -51,8 +51,11 @@ class LogitsReferenceTest {
             float[] got = allLogits(m, TOKENS, 5);
             double[][] ref = new ReferenceLlama(src.config(), src.tensors()).logits(TOKENS);
             int v = src.config().vocabSize();
+            // Q8_0 matmuls take activations rounded to int8 per 32 values (llama.cpp's arithmetic) on
+            // 256- and 512-bit vectors: each activation moves by up to 1/254 of its block's largest
+            boolean int8 = model.contains("Q8_0") && Int8Kernels.active();
             // an F16 KV cache rounds K/V to 11 significant bits: close, but not within the F32 bound
-            assertThat(worstRatio(allLogits(m, TOKENS, 4, DType.F16), ref, v)).isBetween(1e-7, 5e-3);
+            assertThat(worstRatio(allLogits(m, TOKENS, 4, DType.F16), ref, v)).isBetween(1e-7, int8 ? 2e-2 : 5e-3);
             double max = 0;
             double worst = 0;
             for (int t = 0; t < ref.length; t++) {
@@ -62,7 +65,8 @@ class LogitsReferenceTest {
                 }
             }
             assertThat(max).isGreaterThan(0);
-            assertThat(worst).as("max |logit| %s", max).isLessThanOrEqualTo(1e-4 * max);
+            double bound = int8 ? 2e-2 : 1e-4;
+            assertThat(worst).as("max |logit| %s", max).isLessThanOrEqualTo(bound * max);
         }
     }
 

@@ -36,14 +36,19 @@ class StoriesEe12GoldenTest {
         }
     }
 
+    /**
+     * Q8_0: llama.cpp's greedy text for the first 136 tokens, on int8 activations (256- and 512-bit
+     * vectors; the scale rounded to f16 as ggml stores it took this from 124 to 136) and on float ones.
+     */
     @Test
-    void q8GreedyTextMatchesForTheFirst130Tokens() throws Exception {
+    void q8GreedyTextMatchesForTheFirst136Tokens() throws Exception {
+        String golden = Goldens.json("stories-ee12_greedy_goldens.json").at("/models/Q8_0/llamacpp_81ff7abe_text").asText();
         try (Generator g = Models.load(Fixtures.model("trained/stories-ee12-Q8_0.gguf"));
              Session s = g.newSession(SessionOptions.defaults().withContextLength(512))) {
-            Generation r = s.generate("Once upon a time", GenerateOptions.greedy(130), null);
-            assertThat(r.tokens()).hasSize(130);
+            Generation r = s.generate("Once upon a time", GenerateOptions.greedy(136), null);
+            assertThat(r.tokens()).hasSize(136);
             String text = "Once upon a time" + g.tokenizer().decode(r.tokens(), false);
-            assertThat(golden()).as(Arrays.toString(r.tokens())).startsWith(text);
+            assertThat(golden).as(Arrays.toString(r.tokens())).startsWith(text);
         }
     }
 
@@ -54,8 +59,7 @@ class StoriesEe12GoldenTest {
      */
     @Test
     void q4_0GreedyTextEqualsLlamaCpp() throws Exception {
-        int bits = jdk.incubator.vector.ShortVector.SPECIES_PREFERRED.vectorBitSize();
-        assumeTrue(bits == 256 || bits == 512, "Q4_0 takes int8 activations on 256- and 512-bit vectors");
+        assumeTrue(Int8Kernels.active(), "Q4_0 takes int8 activations on 256- and 512-bit vectors");
         String golden = Goldens.json("stories-ee12_greedy_goldens.json").at("/models/Q4_0/llamacpp_81ff7abe_text").asText();
         try (Generator g = Models.load(Fixtures.model("trained/stories-ee12-Q4_0.gguf"));
              Session s = g.newSession(SessionOptions.defaults().withContextLength(512))) {

@@ -11,6 +11,7 @@ import dev.offramp.kernels.cpu.matmul.Q6_KInt8MatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q4_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q5_KMatmulVector;
 import dev.offramp.kernels.cpu.matmul.Q6_KMatmulVector;
+import dev.offramp.kernels.cpu.matmul.Q8_0Int8MatmulVector;
 import dev.offramp.kernels.cpu.matmul.VectorMatmulKernels;
 import dev.offramp.kernels.cpu.ops.CpuOps;
 import dev.offramp.kernels.cpu.ops.VectorOps;
@@ -60,6 +61,7 @@ final class VectorKernelSet implements KernelSet {
                     case Q4_0 -> Q4_0Int8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
                     case Q4_K -> Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
                     case Q6_K -> Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
+                    case Q8_0 -> Q8_0Int8MatmulVector.forWeight(tensor.data(), tensor.rows(), cols);
                     default -> null;
                 };
                 if (k != null) {

@@ -64,14 +64,14 @@ class NoAllocationTest {
     }
 
     /**
-     * The int8-activation kernels (Q4_0, Q4_K, Q6_K), on the machine's vectors, through the backend
+     * The int8-activation kernels (Q4_0, Q4_K, Q6_K, Q8_0), on the machine's vectors, through the backend
      * (activations quantized per call on the caller): once C2 has compiled them, decode-shaped and
      * 4-token matmuls allocate nothing. A vector that C2 fails to keep in registers (its per-method
      * inlining budget) is boxed on every block, and a message string built on every call was caught
      * here too; a window that never gets quiet fails.
      */
     @org.junit.jupiter.params.ParameterizedTest
-    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"Q4_0", "Q4_K", "Q6_K"})
+    @org.junit.jupiter.params.provider.EnumSource(value = DType.class, names = {"Q4_0", "Q4_K", "Q6_K", "Q8_0"})
     void warmInt8MatmulsAllocateNothing(DType type) {
         var mx = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
         assumeTrue(mx.isThreadAllocatedMemorySupported());
@@ -99,7 +99,7 @@ class NoAllocationTest {
     static dev.offramp.core.tensor.Tensor quantized(String name, DType type, int rows, int cols, Random rnd) {
         int blockBytes = type.blockBytes();
         int[] halves = switch (type) {
-            case Q4_0 -> new int[] {0};
+            case Q4_0, Q8_0 -> new int[] {0};
             case Q4_K -> new int[] {0, 2};
             case Q6_K -> new int[] {208};
             default -> throw new IllegalArgumentException(type.toString());

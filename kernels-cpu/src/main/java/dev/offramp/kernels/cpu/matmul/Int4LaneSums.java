@@ -94,7 +94,7 @@ final class Int4LaneSums {
     }
 
     /**
-     * Token 0's sums against the two groups of one stream: block b of the first at
+     * Token 0's sums against two groups: block b of the first at
      * {@code first + stride * b}, of the second {@code other} bytes after it; the first group's sums
      * into {@code acc[GROUP b]}, the second's into {@code acc[GROUP (nb + b)]}. Each activation is
      * broadcast once for both groups' multiplies; the two groups are the two chains of adds.
@@ -169,7 +169,7 @@ final class Int4LaneSums {
     }
 
     /**
-     * {@link #sums4} for the two groups of one stream (block b of the first at {@code first + stride * b},
+     * {@link #sums4} for two groups (block b of the first at {@code first + stride * b},
      * of the second {@code other} bytes after it): token k's sums of the first group at
      * {@code acc[GROUP (k nb + b)]}, of the second at {@code acc[GROUP ((4 + k) nb + b)]}. Each activation
      * broadcast feeds both groups' multiplies; each column's nibbles are split just before their four

@@ -9,9 +9,8 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link Int8Activations#quantize} on the repacked kernels' vectors (256 or 512 bits), the same bits.
- * {@code q8_0}: a block is two or four vectors, the product {@code x * (1 / d)} is the scalar one,
- * truncation is Java's cast, and the half-away rounding adjusts by the exact fraction. {@code q8_K}:
- * ggml's rounding through the float adder works per lane as it does in C. Why: the scalar quantizer
+ * {@code q8_0}: a block is two or four vectors, the product {@code x * (127 / amax)} is the scalar
+ * one. Both rules round through the float adder ({@link Int8Activations#nearestInt}), per lane as in C. Why: the scalar quantizer
  * runs on the calling thread before the rows are split, and at prefill (128 tokens of up to 5632 values per matmul) it cost ~5% of one thread's
  * prefill and more of two threads'.
  */
@@ -48,15 +47,15 @@ final class Int8ActivationsVector {
                 for (int c = L; c < 32; c += L) {
                     m = m.max(FloatVector.fromArray(F, x, from + c).abs());
                 }
-                float scale = m.reduceLanes(VectorOperators.MAX) / 127f;
-                float inv = Int8Activations.inverse(scale);
+                float amax = m.reduceLanes(VectorOperators.MAX);
+                float inv = Int8Activations.multiplier(amax);
                 IntVector total = IntVector.zero(I);
                 for (int c = 0; c < 32; c += L) {
-                    IntVector r = round(FloatVector.fromArray(F, x, from + c).mul(inv));
+                    IntVector r = nearestEven(FloatVector.fromArray(F, x, from + c).mul(inv));
                     ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + c);
                     total = total.add(r);
                 }
-                d[t * nb + b] = scale;
+                d[t * nb + b] = Int8Activations.scale(amax);
                 sum[t * nb + b] = total.reduceLanes(VectorOperators.ADD);
             }
         }
@@ -100,11 +99,8 @@ final class Int8ActivationsVector {
         return v.add(12582912f).reinterpretAsInts().and(0x007FFFFF).sub(0x00400000).min(127);
     }
 
-    /** C's roundf per lane: {@link Int8Activations#roundHalfAway}'s steps. */
-    private static IntVector round(FloatVector v) {
-        IntVector t = (IntVector) v.convert(VectorOperators.F2I, 0);
-        FloatVector frac = v.sub((FloatVector) t.convert(VectorOperators.I2F, 0));
-        return t.add(1, frac.compare(VectorOperators.GE, 0.5f).cast(I))
-                .sub(1, frac.compare(VectorOperators.LE, -0.5f).cast(I));
+    /** {@link Int8Activations#nearestInt} per lane: round half to even through the float adder. */
+    private static IntVector nearestEven(FloatVector v) {
+        return v.add(12582912f).reinterpretAsInts().and(0x007FFFFF).sub(0x00400000);
     }
 }

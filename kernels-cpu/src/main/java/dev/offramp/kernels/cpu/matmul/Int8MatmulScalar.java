@@ -11,7 +11,7 @@ import java.lang.foreign.MemorySegment;
  * which is what lets a vector kernel with any lane layout give the same bits.
  */
 abstract sealed class Int8MatmulScalar implements MatmulKernel
-        permits Q4_0Int8MatmulScalar, Q4_KInt8MatmulScalar, Q6_KInt8MatmulScalar {
+        permits Q4_0Int8MatmulScalar, Q4_KInt8MatmulScalar, Q6_KInt8MatmulScalar, Q8_0Int8MatmulScalar {
     private final DType type;
     private final Int8Scheme scheme;
 

@@ -10,31 +10,32 @@ import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
 
 /**
- * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K): a weight repacked once into groups
+ * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K, Q8_0): a weight repacked once into groups
  * of rows, one row per 16-bit lane of the machine's vector (32 rows at 512 bits, 16 at 256; see
  * {@link Int4LaneSums}), the walk over the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
  * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
  *
- * <p>At 256 bits two groups share one stream ({@link #STREAM_GROUPS}): their blocks alternate, so the
- * decode loop and the four-token prefill loop broadcast each activation once for two groups'
- * {@code vpmullw} (the 512-bit layout's 32 rows taken as two 256-bit halves). One group alone is still
- * read with a stride, so every path can start at any group.
+ * <p>A group's bytes are contiguous, group after group. At 256 bits the decode loop and the four-token
+ * prefill loop take two groups at a time ({@link #PAIR_GROUPS}), broadcasting each activation once for
+ * both groups' {@code vpmullw} (the 512-bit layout's 32 rows taken as two 256-bit halves); the two groups
+ * are then two forward streams a group's bytes apart, which one core's prefetchers serve at ~1.8x the
+ * rate of one stream holding both groups' blocks in turn (docs/benchmarks.md, session 12).
  *
  * <p>A group is computed whole; a row range that cuts one writes only its rows, so any split gives the
  * same bits and the backend splits at multiples of {@link #rowGroup()} to waste nothing.
  */
 abstract sealed class Int8RowGroupKernel implements MatmulKernel
-        permits Q4_0Int8MatmulVector, Q4_KInt8MatmulVector, Q6_KInt8MatmulVector {
+        permits Q4_0Int8MatmulVector, Q4_KInt8MatmulVector, Q6_KInt8MatmulVector, Q8_0Int8MatmulVector {
     /** Rows per group: the short lanes of the machine's vector. */
     static final int GROUP = Int4LaneSums.GROUP;
     /** Half a group: the float lanes of a vector. */
     static final int HALF = Int4LaneSums.HALF;
     /**
-     * Groups whose blocks alternate in one stream: 2 at 256 bits, where one group's decode loop was
-     * bound by its activation broadcasts (1.31x from L3, 1.08x from DRAM for two groups per broadcast,
-     * docs/benchmarks.md), 1 at 512 bits, where a group is already 32 rows.
+     * Groups one pass takes: 2 at 256 bits, where one group's decode loop was bound by its activation
+     * broadcasts (1.31x from L3 for two groups per broadcast, docs/benchmarks.md, session 11), 1 at 512
+     * bits, where a group is already 32 rows.
      */
-    static final int STREAM_GROUPS = GROUP == 16 ? 2 : 1;
+    static final int PAIR_GROUPS = GROUP == 16 ? 2 : 1;
     /** Bytes of one vector of a group (two per row). */
     static final int LINE = Int4LaneSums.LINE;
     /** The species and layouts every repacked kernel reads with (its lanes are rows, little-endian). */
@@ -62,7 +63,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         private final Int8Activations q8_0 = new Int8Activations(Int8Scheme.Q8_0);
         private final Int8Activations q8_K = new Int8Activations(Int8Scheme.Q8_K);
         /**
-         * One group's outputs for up to four tokens: token k, row i at {@code GROUP k + i}; a stream's
+         * One group's outputs for up to four tokens: token k, row i at {@code GROUP k + i}; a pair's
          * second group from {@code 4 GROUP}.
          */
         final float[] tile = new float[8 * GROUP];
@@ -110,26 +111,12 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     }
 
     /**
-     * Groups that {@code rows} rows fill, the last one possibly in part, rounded up to whole streams
+     * Groups that {@code rows} rows fill, the last one possibly in part, rounded up to whole pairs
      * (a group past the last row holds zero weights).
      */
     static long groups(long rows) {
-        long streams = (rows + STREAM_GROUPS * GROUP - 1) / (STREAM_GROUPS * GROUP);
-        return streams * STREAM_GROUPS;
-    }
-
-    /** Where the stream holding group {@code g} starts, each group taking {@code groupBytes}. */
-    static long streamAt(long g, long groupBytes) {
-        return (g - g % STREAM_GROUPS) * groupBytes;
-    }
-
-    /**
-     * Where unit {@code u} of group {@code g} starts, from its stream's interleaved section at
-     * {@code section}: the stream's groups take turns unit by unit, so a group's units are
-     * {@code STREAM_GROUPS * unitBytes} apart.
-     */
-    static long unitAt(long section, long g, int unitBytes, long u) {
-        return section + (u * STREAM_GROUPS + g % STREAM_GROUPS) * unitBytes;
+        long pairs = (rows + PAIR_GROUPS * GROUP - 1) / (PAIR_GROUPS * GROUP);
+        return pairs * PAIR_GROUPS;
     }
 
     /** Zeroed memory for {@code groups} groups of {@code groupBytes}, kept as long as the kernel. */
@@ -141,8 +128,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     abstract void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s);
 
     /**
-     * Token 0 against groups {@code g} and {@code g + 1}, one stream (only when {@link #STREAM_GROUPS}
-     * is 2): their rows into {@code dst[o ..]}, {@code 2 GROUP} of them.
+     * Token 0 against groups {@code g} and {@code g + 1} (only when {@link #PAIR_GROUPS} is 2): their rows into {@code dst[o ..]}, {@code 2 GROUP} of them.
      */
     abstract void oneTokenTwoGroups(int g, Int8Activations x, float[] dst, int o, Scratch s);
 
@@ -150,8 +136,8 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
     abstract void fourTokens(int g, Int8Activations x, int t, Scratch s);
 
     /**
-     * Tokens {@code t .. t + 3} against groups {@code g} and {@code g + 1} of one stream (only when
-     * {@link #STREAM_GROUPS} is 2), each activation broadcast shared by both groups: group g into
+     * Tokens {@code t .. t + 3} against groups {@code g} and {@code g + 1} (only when
+     * {@link #PAIR_GROUPS} is 2), each activation broadcast shared by both groups: group g into
      * {@code s.tile} as {@link #fourTokens}, group g + 1 from {@code s.tile[4 GROUP]}.
      */
     abstract void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s);
@@ -173,7 +159,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
 
     @Override
     public final int rowGroup() {
-        return STREAM_GROUPS * GROUP;
+        return PAIR_GROUPS * GROUP;
     }
 
     @Override
@@ -205,8 +191,8 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         for (int g = rowStart / GROUP; g * GROUP < rowEnd && n > 0; g++) {
             int r0 = g * GROUP;
             int t = 0;
-            if (STREAM_GROUPS == 2 && g % 2 == 0 && n >= 4 && r0 + GROUP < rowEnd) {
-                // prefill over both groups of a stream: each activation broadcast feeds two groups
+            if (PAIR_GROUPS == 2 && g % 2 == 0 && n >= 4 && r0 + GROUP < rowEnd) {
+                // prefill over both groups of a pair: each activation broadcast feeds two groups
                 for (; t + 4 <= n; t += 4) {
                     fourTokensTwoGroups(g, x, t, s);
                     for (int k = 0; k < 4; k++) {
@@ -230,8 +216,8 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
                 }
             }
             for (; t < n; t++) {
-                if (n == 1 && STREAM_GROUPS == 2 && g % 2 == 0 && r0 >= rowStart && r0 + 2 * GROUP <= rowEnd) {
-                    oneTokenTwoGroups(g, x, out, r0, s); // decode, a whole stream: straight into out
+                if (n == 1 && PAIR_GROUPS == 2 && g % 2 == 0 && r0 >= rowStart && r0 + 2 * GROUP <= rowEnd) {
+                    oneTokenTwoGroups(g, x, out, r0, s); // decode, a whole pair: straight into out
                     g++;
                 } else if (n == 1 && r0 >= rowStart && r0 + GROUP <= rowEnd) {
                     oneToken(g, x, 0, out, r0, s); // decode, whole group: straight into out

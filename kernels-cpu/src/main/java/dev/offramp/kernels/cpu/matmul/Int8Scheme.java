@@ -6,8 +6,9 @@ package dev.offramp.kernels.cpu.matmul;
  */
 public enum Int8Scheme {
     /**
-     * {@code q8_0}, for Q4_0: per 32 values {@code d = amax / 127}, {@code q = roundf(x / d)} (half away
-     * from zero); {@code d} kept as a float, where ggml rounds it to f16.
+     * {@code q8_0}, for Q4_0 and Q8_0: per 32 values, as ggml's x86 {@code quantize_row_q8_0}:
+     * {@code q = round_half_even(x * (127 / amax))}, {@code d = f16(amax / 127)} (kept as the float it
+     * rounds to).
      */
     Q8_0(32),
     /**

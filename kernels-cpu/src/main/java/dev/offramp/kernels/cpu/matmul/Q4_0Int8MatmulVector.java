@@ -25,8 +25,8 @@ import java.lang.foreign.ValueLayout;
  * lane order of {@link Int4LaneSums#lane}. Float scales cost 11% more bytes than ggml's f16 (576 per
  * 32 blocks) but need no widening: f16 scales widened in the loop (exact for finite halves only)
  * measured 0.9x at 512 bits, and widened in a pass of their own before each group, 0.75x. The rows
- * past the last full group are zero weights; at 256 bits the blocks of a stream's two groups alternate
- * ({@link Int8RowGroupKernel}). Integer sums are exact, so the order in which a block's columns are
+ * past the last full group are zero weights; a group's blocks are contiguous, and at 256 bits two
+ * groups are read together as two streams ({@link Int8RowGroupKernel}). Integer sums are exact, so the order in which a block's columns are
  * added does not matter; each (row, token) then gets the scalar twin's chain of FMAs, block after
  * block, so batch, row split and lane layout change no bit.
  *
@@ -42,8 +42,8 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
     private static final int QUANTS = 4 * GROUP;
     /** Where the scales of a group's second half of rows start (rows {@code HALF ..}). */
     private static final int SECOND_HALF_SCALES = 4 * HALF;
-    /** Bytes from one of a group's blocks to its next: the blocks of its stream's other group lie between. */
-    private static final long STRIDE = (long) STREAM_GROUPS * GROUP_BLOCK_BYTES;
+    /** Bytes from one of a group's blocks to its next. */
+    private static final long STRIDE = GROUP_BLOCK_BYTES;
     private static final Q4_0Int8MatmulScalar SCALAR = new Q4_0Int8MatmulScalar();
 
     private Q4_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -70,7 +70,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         MemorySegment stagedSegment = MemorySegment.ofArray(staged);
         for (long g = 0; g < groups; g++) {
             int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
-            // a stream's last group may lie wholly past the last row
+            // a pair's last group may lie wholly past the last row
             if (real > 0) {
                 MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
             }
@@ -95,7 +95,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
 
     /** Where group {@code g}'s first block starts. */
     private static long first(long g, int nb) {
-        return unitAt(streamAt(g, (long) nb * GROUP_BLOCK_BYTES), g, GROUP_BLOCK_BYTES, 0);
+        return g * nb * (long) GROUP_BLOCK_BYTES;
     }
 
     @Override
@@ -109,9 +109,10 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long base = first(g, nb);
         short[] sums = s.sums(2 * GROUP * nb);
-        Int4LaneSums.sums2(packed, base + QUANTS, GROUP_BLOCK_BYTES, STRIDE, nb, x.quants(), x.sums(), sums);
+        long other = (long) nb * GROUP_BLOCK_BYTES;
+        Int4LaneSums.sums2(packed, base + QUANTS, other, STRIDE, nb, x.quants(), x.sums(), sums);
         finish1(packed, base, sums, 0, nb, x.scales(), 0, dst, o);
-        finish1(packed, base + GROUP_BLOCK_BYTES, sums, GROUP * nb, nb, x.scales(), 0, dst, o + GROUP);
+        finish1(packed, base + other, sums, GROUP * nb, nb, x.scales(), 0, dst, o + GROUP);
     }
 
     @Override
@@ -119,11 +120,12 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         int nb = cols / 32;
         long base = first(g, nb);
         short[] sums = s.sums(8 * GROUP * nb);
-        Int4LaneSums.sums4x2(packed, base + QUANTS, GROUP_BLOCK_BYTES, STRIDE, nb, x.quants(), t * cols, cols, x.sums(),
+        long other = (long) nb * GROUP_BLOCK_BYTES;
+        Int4LaneSums.sums4x2(packed, base + QUANTS, other, STRIDE, nb, x.quants(), t * cols, cols, x.sums(),
                 t * nb, nb, sums);
         for (int k = 0; k < 4; k++) {
             finish1(packed, base, sums, GROUP * k * nb, nb, x.scales(), (t + k) * nb, s.tile, GROUP * k);
-            finish1(packed, base + GROUP_BLOCK_BYTES, sums, GROUP * (4 + k) * nb, nb, x.scales(), (t + k) * nb,
+            finish1(packed, base + other, sums, GROUP * (4 + k) * nb, nb, x.scales(), (t + k) * nb,
                     s.tile, 4 * GROUP + GROUP * k);
         }
     }

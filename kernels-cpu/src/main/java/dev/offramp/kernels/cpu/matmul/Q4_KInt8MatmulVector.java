@@ -24,8 +24,8 @@ import java.lang.foreign.ValueLayout;
  * super-block {@code 24 GROUP} bytes: {@code d} and {@code dmin} as floats, the 6-bit scales and mins
  * as {@code 8 x GROUP} bytes each (sub-block j, rows in order): 4864 bytes per 32 x 256 weights where
  * ggml's blocks take 4608 (+5.6%). The integer sums of a group are made in one pass over its quants
- * and scaled in a second over its scales, which follow: one forward stream. At 256 bits a stream holds two
- * groups ({@link Int8RowGroupKernel}): their sub-blocks of quants alternate, then each group's scales.
+ * and scaled in a second over its scales, which follow: one forward stream per group (at 256 bits two
+ * groups are read together, {@link Int8RowGroupKernel}).
  *
  * <pre>{@code
  * MatmulKernel k = Q4_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
@@ -38,8 +38,8 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
     private static final int SCALE_BYTES = 24 * GROUP;
     /** Repacked bytes per group and super-block. */
     static final int GROUP_SUPER_BLOCK_BYTES = 8 * SUB_BYTES + SCALE_BYTES;
-    /** Bytes from one of a group's sub-blocks to its next: its stream's other group's lies between. */
-    private static final long STRIDE = (long) STREAM_GROUPS * SUB_BYTES;
+    /** Bytes from one of a group's sub-blocks to its next. */
+    private static final long STRIDE = SUB_BYTES;
     private static final Q4_KInt8MatmulScalar SCALAR = new Q4_KInt8MatmulScalar();
 
     private Q4_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -70,7 +70,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
             long quantsAt = quantsAt(g, ns);
             long scalesAt = scalesAt(g, ns);
             int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
-            // a stream's last group may lie wholly past the last row
+            // a pair's last group may lie wholly past the last row
             if (real > 0) {
                 MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
             }
@@ -116,18 +116,14 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         return j < 4 ? b[s + j + 4] & 63 : ((b[s + j + 4] & 0xFF) >>> 4) | ((b[s + j] & 0xFF) >>> 6) << 4;
     }
 
-    /**
-     * Where group {@code g}'s first sub-block of quants starts. A stream holds its groups' quants, sub-block
-     * by sub-block in turn, then each group's scales.
-     */
+    /** Where group {@code g}'s first sub-block of quants starts. */
     private static long quantsAt(long g, int ns) {
-        return unitAt(streamAt(g, (long) ns * GROUP_SUPER_BLOCK_BYTES), g, SUB_BYTES, 0);
+        return g * ns * (long) GROUP_SUPER_BLOCK_BYTES;
     }
 
-    /** Where group {@code g}'s scales start, after its stream's quants. */
+    /** Where group {@code g}'s scales start, after its quants. */
     private static long scalesAt(long g, int ns) {
-        return streamAt(g, (long) ns * GROUP_SUPER_BLOCK_BYTES) + (long) STREAM_GROUPS * 8 * SUB_BYTES * ns
-                + (g % STREAM_GROUPS) * ns * SCALE_BYTES;
+        return quantsAt(g, ns) + 8L * SUB_BYTES * ns;
     }
 
     @Override
@@ -144,7 +140,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         int nb = cols / 32;
         short[] acc = s.sums(2 * GROUP * nb);
-        Int4LaneSums.sums2(packed, quantsAt(g, ns), SUB_BYTES, STRIDE, nb, x.quants(), x.sums(), acc);
+        Int4LaneSums.sums2(packed, quantsAt(g, ns), (long) ns * GROUP_SUPER_BLOCK_BYTES, STRIDE, nb, x.quants(), x.sums(), acc);
         finish(packed, scalesAt(g, ns), ns, acc, 0, x.sums(), 0, x.scales(), 0, dst, o);
         finish(packed, scalesAt(g + 1, ns), ns, acc, GROUP * nb, x.sums(), 0, x.scales(), 0, dst, o + GROUP);
     }
@@ -154,7 +150,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         int nb = cols / 32;
         short[] acc = s.sums(8 * GROUP * nb);
-        Int4LaneSums.sums4x2(packed, quantsAt(g, ns), SUB_BYTES, STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
+        Int4LaneSums.sums4x2(packed, quantsAt(g, ns), (long) ns * GROUP_SUPER_BLOCK_BYTES, STRIDE, nb, x.quants(), t * cols, cols, x.sums(), t * nb, nb, acc);
         for (int h = 0; h < 2; h++) {
             long scales = scalesAt(g + h, ns);
             for (int k = 0; k < 4; k += 2) {

@@ -24,8 +24,7 @@ import java.lang.foreign.ValueLayout;
  * (16 sub-blocks x 8 vectors), then per super-block {@code d} as floats and the scales as
  * {@code 16 x GROUP} bytes: 8832 bytes per 32 x 256 weights where ggml's blocks take 6720 (+31%: whole
  * bytes instead of 6-bit fields, for about half the operations per weight of unpacking ql/qh bits in
- * the loop). At 256 bits a stream holds two groups ({@link Int8RowGroupKernel}): their 16-value
- * sub-blocks of quants alternate, then each group's scales.
+ * the loop). At 256 bits two groups are read together, as two streams ({@link Int8RowGroupKernel}).
  *
  * <pre>{@code
  * MatmulKernel k = Q6_KInt8MatmulVector.forWeight(tensor.data(), tensor.rows(), (int) tensor.cols());
@@ -38,8 +37,8 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     private static final int SCALE_BYTES = 20 * GROUP;
     /** Repacked quant bytes per group and 16-value sub-block: eight vectors. */
     private static final int SUB_BYTES = 8 * LINE;
-    /** Bytes from one of a group's sub-blocks to its next: its stream's other group's lies between. */
-    private static final long STRIDE = (long) STREAM_GROUPS * SUB_BYTES;
+    /** Bytes from one of a group's sub-blocks to its next. */
+    private static final long STRIDE = SUB_BYTES;
     private static final Q6_KInt8MatmulScalar SCALAR = new Q6_KInt8MatmulScalar();
 
     private Q6_KInt8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -70,7 +69,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
             long quantsAt = quantsAt(g, ns);
             long scalesAt = scalesAt(g, ns);
             int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
-            // a stream's last group may lie wholly past the last row
+            // a pair's last group may lie wholly past the last row
             if (real > 0) {
                 MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
             }
@@ -111,18 +110,14 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         return lo | hi << 4;
     }
 
-    /**
-     * Where group {@code g}'s first sub-block of quants starts. A stream holds its groups' quants, sub-block
-     * by sub-block in turn, then each group's scales.
-     */
+    /** Where group {@code g}'s first sub-block of quants starts. */
     private static long quantsAt(long g, int ns) {
-        return unitAt(streamAt(g, (long) ns * (QUANT_BYTES + SCALE_BYTES)), g, SUB_BYTES, 0);
+        return g * ns * (long) (QUANT_BYTES + SCALE_BYTES);
     }
 
-    /** Where group {@code g}'s scales start, after its stream's quants. */
+    /** Where group {@code g}'s scales start, after its quants. */
     private static long scalesAt(long g, int ns) {
-        return streamAt(g, (long) ns * (QUANT_BYTES + SCALE_BYTES)) + (long) STREAM_GROUPS * QUANT_BYTES * ns
-                + (g % STREAM_GROUPS) * ns * SCALE_BYTES;
+        return quantsAt(g, ns) + (long) QUANT_BYTES * ns;
     }
 
     @Override
@@ -138,7 +133,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         int nsub = cols / 16;
         short[] acc = s.sums(4 * GROUP * nsub);
-        sums2(packed, quantsAt(g, ns), nsub, x.quants(), acc);
+        sums2(packed, quantsAt(g, ns), (long) ns * (QUANT_BYTES + SCALE_BYTES), nsub, x.quants(), acc);
         finish(packed, scalesAt(g, ns), ns, acc, 0, x.scales(), 0, dst, o);
         finish(packed, scalesAt(g + 1, ns), ns, acc, 2 * GROUP * nsub, x.scales(), 0, dst, o + GROUP);
     }
@@ -148,7 +143,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         int ns = cols / 256;
         int nsub = cols / 16;
         short[] acc = s.sums(8 * 2 * GROUP * nsub);
-        sums4x2(packed, quantsAt(g, ns), nsub, x.quants(), t * cols, cols, acc);
+        sums4x2(packed, quantsAt(g, ns), (long) ns * (QUANT_BYTES + SCALE_BYTES), nsub, x.quants(), t * cols, cols, acc);
         for (int h = 0; h < 2; h++) {
             long scales = scalesAt(g + h, ns);
             for (int k = 0; k < 4; k++) {
@@ -194,10 +189,10 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     }
 
     /**
-     * {@link #sums1} for the two groups of one stream: the first group's sums as there, the second's from
+     * {@link #sums1} for two groups (the second {@code other} bytes after the first): the first group's sums as there, the second's from
      * {@code acc[2 GROUP nsub]}; each activation broadcast once for both groups' multiplies.
      */
-    private static void sums2(MemorySegment w, long base, int nsub, short[] q, short[] acc) {
+    private static void sums2(MemorySegment w, long base, long other, int nsub, short[] q, short[] acc) {
         for (int j = 0; j < nsub; j++) {
             long p = base + STRIDE * j;
             int c = 16 * j;
@@ -207,7 +202,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                 for (int k = 0; k < 4; k++) {
                     long at = p + 4L * LINE * half + (long) LINE * k;
                     ShortVector v = ShortVector.fromMemorySegment(S, w, at, LE);
-                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + SUB_BYTES, LE);
+                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + other, LE);
                     ShortVector x0 = ShortVector.broadcast(S, q[c + 8 * half + 2 * k]);
                     ShortVector x1 = ShortVector.broadcast(S, q[c + 8 * half + 2 * k + 1]);
                     a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
@@ -254,11 +249,11 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
     }
 
     /**
-     * {@link #sums4} for the two groups of one stream: token k's sums of the first group as there, of the
+     * {@link #sums4} for two groups (the second {@code other} bytes after the first): token k's sums of the first group as there, of the
      * second from {@code acc[2 GROUP (4 + k) nsub]}; each activation broadcast feeds both groups'
      * multiplies (eight accumulators, four split columns and two broadcasts: 14 of AVX2's registers).
      */
-    private static void sums4x2(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
+    private static void sums4x2(MemorySegment w, long base, long other, int nsub, short[] q, int xo, int xs, short[] acc) {
         for (int j = 0; j < nsub; j++) {
             long p = base + STRIDE * j;
             for (int half = 0; half < 2; half++) {
@@ -274,7 +269,7 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
                 for (int k = 0; k < 4; k++) {
                     long at = p + 4L * LINE * half + (long) LINE * k;
                     ShortVector v = ShortVector.fromMemorySegment(S, w, at, LE);
-                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + SUB_BYTES, LE);
+                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + other, LE);
                     ShortVector vl = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);
                     ShortVector vh = v.lanewise(VectorOperators.ASHR, 8);
                     ShortVector ul = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8);

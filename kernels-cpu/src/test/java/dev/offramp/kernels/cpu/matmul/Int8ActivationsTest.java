@@ -13,22 +13,23 @@ class Int8ActivationsTest {
     @Test
     void quantizesLikeGgmlQ8_0() {
         float[] x = new float[64];
-        // block 0: amax 127 makes d = 1, so x / d is exact: ties round away from zero
+        // block 0: amax 127 makes the multiplier 1, so x * 127 / amax is exact: ties round to even
+        // (ggml's x86 quantize_row_q8_0 rounds with _MM_ROUND_NEAREST, not roundf)
         x[0] = 127f;
         x[1] = 2.5f;
-        x[2] = -2.5f;
+        x[2] = -3.5f;
         x[3] = 0.49999997f;
         x[4] = -126.5f;
         // block 1: all zero: d = 0 and quants 0
         Int8Activations a = new Int8Activations();
         a.quantize(x, 64, 1, 64);
         assertThat(a.quants()[0]).isEqualTo((short) 127);
-        assertThat(a.quants()[1]).isEqualTo((short) 3);
-        assertThat(a.quants()[2]).isEqualTo((short) -3);
+        assertThat(a.quants()[1]).isEqualTo((short) 2);
+        assertThat(a.quants()[2]).isEqualTo((short) -4);
         assertThat(a.quants()[3]).isEqualTo((short) 0);
-        assertThat(a.quants()[4]).isEqualTo((short) -127);
+        assertThat(a.quants()[4]).isEqualTo((short) -126);
         assertThat(a.scales()[0]).isEqualTo(1f);
-        assertThat(a.sums()[0]).isEqualTo(127 + 3 - 3 - 127);
+        assertThat(a.sums()[0]).isEqualTo(127 + 2 - 4 - 126);
         assertThat(a.scales()[1]).isZero();
         assertThat(a.sums()[1]).isZero();
 
@@ -40,7 +41,9 @@ class Int8ActivationsTest {
                 amax = Math.max(amax, Math.abs(y[32 * b + i]));
             }
             float d = amax / 127f;
-            assertThat(a.scales()[b]).isEqualTo(d);
+            // the scale as ggml stores it: an f16
+            assertThat(a.scales()[b]).isEqualTo(Float.float16ToFloat(Float.floatToFloat16(d)))
+                    .isCloseTo(d, org.assertj.core.data.Percentage.withPercentage(0.05));
             int sum = 0;
             for (int i = 0; i < 32; i++) {
                 int q = a.quants()[32 * b + i];
@@ -88,10 +91,12 @@ class Int8ActivationsTest {
             assertThat(Float.floatToRawIntBits(got.scales()[b])).as("scale %d", b).isEqualTo(Float.floatToRawIntBits(want.scales()[b]));
             assertThat(got.sums()[b]).as("sum %d", b).isEqualTo(want.sums()[b]);
         }
-        assertThat(want.quants()[1 + 15]).isEqualTo((short) 1); // 0.5 rounds away from zero
+        assertThat(want.quants()[1 + 15]).isEqualTo((short) 0); // 0.5 rounds to even
+        assertThat(want.quants()[1 + 16]).isEqualTo((short) 2); // 1.5 too
         assertThat(want.sums()[cols / 32 + 2]).isZero(); // the 1e-39 block of token 1
         assertThat(want.quants()[cols + 64]).isZero();
-        assertThat(want.quants()[15]).isEqualTo((short) -1); // -0.5 too
+        assertThat(want.quants()[15]).isEqualTo((short) 0); // -0.5 too
+        assertThat(want.quants()[14]).isEqualTo((short) -2); // -1.5
     }
 
     @Test

@@ -16,7 +16,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * The int8-activation kernels (Q4_0, Q4_K, Q6_K): each 32-rows-per-vector kernel against its scalar
+ * The int8-activation kernels (Q4_0, Q4_K, Q6_K, Q8_0): each 32-rows-per-vector kernel against its scalar
  * twin bit for bit (any batch, any row split, partial groups, another segment, non-finite scales),
  * and each twin against float arithmetic within what rounding the activations to int8 can move.
  */
@@ -26,7 +26,8 @@ class Int8MatmulTest {
     enum Kind {
         Q4_0(DType.Q4_0, new Q4_0Int8MatmulScalar()),
         Q4_K(DType.Q4_K, new Q4_KInt8MatmulScalar()),
-        Q6_K(DType.Q6_K, new Q6_KInt8MatmulScalar());
+        Q6_K(DType.Q6_K, new Q6_KInt8MatmulScalar()),
+        Q8_0(DType.Q8_0, new Q8_0Int8MatmulScalar());
 
         final DType type;
         final MatmulKernel twin;
@@ -42,6 +43,7 @@ class Int8MatmulTest {
                 case Q4_0 -> Q4_0Int8MatmulVector.forWeight(w, rows, cols);
                 case Q4_K -> Q4_KInt8MatmulVector.forWeight(w, rows, cols);
                 case Q6_K -> Q6_KInt8MatmulVector.forWeight(w, rows, cols);
+                case Q8_0 -> Q8_0Int8MatmulVector.forWeight(w, rows, cols);
             };
             assertThat(k).isNotNull();
             return k;
@@ -186,7 +188,7 @@ class Int8MatmulTest {
                 .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("output");
         assertThatThrownBy(() -> k.matmul(w, cols, a, 1, new float[40], 40, 0, 33))
                 .isInstanceOf(IndexOutOfBoundsException.class).hasMessageContaining("weight has");
-        Int8Activations other = new Int8Activations(kind.type == DType.Q4_0 ? Int8Scheme.Q8_K : Int8Scheme.Q8_0);
+        Int8Activations other = new Int8Activations(kind.twin.int8Activations() == Int8Scheme.Q8_0 ? Int8Scheme.Q8_K : Int8Scheme.Q8_0);
         other.quantize(new float[cols], cols, 1, cols);
         assertThatThrownBy(() -> k.matmul(w, cols, other, 1, new float[32], 32, 0, 32))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("quantized by");
