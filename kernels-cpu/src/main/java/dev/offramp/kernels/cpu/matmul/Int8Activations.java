@@ -10,7 +10,8 @@ import dev.offramp.core.tensor.DType;
  * nothing.
  *
  * <p>{@code q8_0} follows ggml's x86 quantizer (multiplier {@code 127 / amax}, round half to even, scale
- * rounded to f16), so that the kernels' greedy text stays llama.cpp's. Differences from ggml: every 32
+ * rounded to f16), so that the kernels' greedy text stays llama.cpp's. Differences from ggml, for
+ * accuracy: a scale outside f16's normal range stays a float (ggml's overflows or loses precision); every 32
  * quants keep their sum (ggml's {@code q8_1} and {@code q8_K} keep such sums; kernels fold a weight
  * offset or minimum in with it); a
  * non-finite value makes its block's scale NaN or infinite, so it reaches the outputs as in float
@@ -154,11 +155,14 @@ public final class Int8Activations {
     /**
      * The scale of a {@code q8_0} block: {@code amax / 127} rounded to f16, as ggml stores it (the quants
      * are made with the unrounded multiplier). Kept as ggml has it so that the Q8_0 and Q4_0 kernels'
-     * greedy text stays llama.cpp's further: ~13% more of stories-ee12-Q8_0's than with the float scale.
-     * The f16 loses 2^-11 of the scale, well under the int8 rounding of the quants themselves.
+     * greedy text stays llama.cpp's further: ~10% more of stories-ee12-Q8_0's than with the float scale.
+     * The f16 loses 2^-11 of the scale, well under the int8 rounding of the quants themselves. Outside
+     * f16's normal range ggml's scale overflows to infinity (activations past ~8.3e6) or loses precision
+     * (below ~7.8e-3); there the float scale stays.
      */
     static float scale(float amax) {
-        return Float.float16ToFloat(Float.floatToFloat16(amax / 127f));
+        float d = amax / 127f;
+        return d >= 0x1p-14f && d <= 65504f ? Float.float16ToFloat(Float.floatToFloat16(d)) : d;
     }
 
     /**

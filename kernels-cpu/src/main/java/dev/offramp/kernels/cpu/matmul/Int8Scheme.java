@@ -8,7 +8,7 @@ public enum Int8Scheme {
     /**
      * {@code q8_0}, for Q4_0 and Q8_0: per 32 values, as ggml's x86 {@code quantize_row_q8_0}:
      * {@code q = round_half_even(x * (127 / amax))}, {@code d = f16(amax / 127)} (kept as the float it
-     * rounds to).
+     * rounds to; outside f16's normal range, where ggml's overflows or loses precision, the float).
      */
     Q8_0(32),
     /**

@@ -5,8 +5,9 @@ import jdk.incubator.vector.ByteVector;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
-import jdk.incubator.vector.VectorSpecies;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -46,7 +47,7 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
     /** Bytes from one of a group's blocks to its next. */
     private static final long STRIDE = GROUP_BLOCK_BYTES;
     /** A column of a group: one quant per row, widened to the short lanes ({@code vpmovsxbw}). */
-    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, jdk.incubator.vector.VectorShape.forBitSize(8 * GROUP));
+    private static final VectorSpecies<Byte> BS = VectorSpecies.of(byte.class, VectorShape.forBitSize(8 * GROUP));
     private static final Q8_0Int8MatmulScalar SCALAR = new Q8_0Int8MatmulScalar();
 
     private Q8_0Int8MatmulVector(MemorySegment source, MemorySegment packed, long rows, int cols) {
@@ -99,7 +100,7 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
 
     @Override
     void oneToken(int g, Int8Activations x, int t, float[] dst, int o, Scratch s) {
-        int nb = cols / 32;
+        int nb = nb();
         group1(packed, first(g, nb), nb, x.quants(), t * cols, x.scales(), t * nb, dst, o);
     }
 
@@ -115,8 +116,9 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
     }
 
     /**
-     * The two groups one after the other: with a row per int lane, four tokens against both groups would
-     * need 16 accumulators, more than AVX2's registers beside the weights and the broadcast.
+     * The two groups one after the other: four tokens keep eight 32-bit block sums per group (each half
+     * of the rows), so both groups at once would need 16 accumulators, more than AVX2's registers beside
+     * the weights and the broadcast.
      */
     @Override
     void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {

@@ -54,6 +54,15 @@ class Int8ActivationsTest {
             }
             assertThat(a.sums()[b]).isEqualTo(sum);
         }
+        // past f16's range (ggml's scale would be infinite) and below its normal range: the float scale
+        java.util.Arrays.fill(x, 32, 64, 0f);
+        x[33] = -2e7f;
+        a.quantize(x, 64, 1, 64);
+        assertThat(a.scales()[1]).isEqualTo(2e7f / 127f);
+        assertThat(a.quants()[33]).isEqualTo((short) -127);
+        x[33] = 1e-4f;
+        a.quantize(x, 64, 1, 64);
+        assertThat(a.scales()[1]).isEqualTo(1e-4f / 127f).isPositive();
         x[40] = Float.NaN;
         a.quantize(x, 64, 1, 64);
         assertThat(a.scales()[1]).isNaN();
