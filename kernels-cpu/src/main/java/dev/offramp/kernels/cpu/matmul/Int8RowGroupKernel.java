@@ -119,6 +119,20 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         return pairs * PAIR_GROUPS;
     }
 
+    /**
+     * Copies the rows of group {@code g} that lie below {@code rows} ({@code rowBytes} each) from {@code w}
+     * into {@code stage} in one copy, and returns how many there are: a pair's last group may lie wholly
+     * past the last row (0). Repacking reads the heap copy: segment accesses a value at a time were most
+     * of a model's load time.
+     */
+    static int stageRows(MemorySegment w, long rows, int rowBytes, long g, byte[] stage) {
+        int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
+        if (real > 0) {
+            MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
+        }
+        return real;
+    }
+
     /** Zeroed memory for {@code groups} groups of {@code groupBytes}, kept as long as the kernel. */
     static MemorySegment allocate(long groups, long groupBytes) {
         return Arena.ofAuto().allocate(groups * groupBytes, 64);

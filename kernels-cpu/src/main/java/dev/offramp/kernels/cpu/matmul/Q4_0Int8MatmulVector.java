@@ -69,11 +69,7 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         short[] staged = new short[GROUP_BLOCK_BYTES / 2];
         MemorySegment stagedSegment = MemorySegment.ofArray(staged);
         for (long g = 0; g < groups; g++) {
-            int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
-            // a pair's last group may lie wholly past the last row
-            if (real > 0) {
-                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
-            }
+            int real = stageRows(w, rows, rowBytes, g, stage);
             for (int b = 0; b < nb; b++) {
                 // rows past the end: q = 8 and scale 0, a zero weight whose sums stay in range
                 java.util.Arrays.fill(staged, 0, QUANTS / 2, (short) 0);

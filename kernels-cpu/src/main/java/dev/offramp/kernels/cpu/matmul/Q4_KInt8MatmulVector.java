@@ -69,11 +69,7 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         for (long g = 0; g < groups; g++) {
             long quantsAt = quantsAt(g, ns);
             long scalesAt = scalesAt(g, ns);
-            int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
-            // a pair's last group may lie wholly past the last row
-            if (real > 0) {
-                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
-            }
+            int real = stageRows(w, rows, rowBytes, g, stage);
             for (int s = 0; s < ns; s++) {
                 // rows past the end: q = 8 and scales 0, a zero weight whose sums stay in range
                 java.util.Arrays.fill(quants, (short) 0x8888);

@@ -72,10 +72,7 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
         byte[] staged = new byte[GROUP_BLOCK_BYTES];
         MemorySegment stagedSegment = MemorySegment.ofArray(staged);
         for (long g = 0; g < groups; g++) {
-            int real = (int) Math.max(0, Math.min(GROUP, rows - g * GROUP));
-            if (real > 0) {
-                MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
-            }
+            int real = stageRows(w, rows, rowBytes, g, stage);
             for (int b = 0; b < nb; b++) {
                 // rows past the end: zero quants and scale
                 java.util.Arrays.fill(staged, (byte) 0);
