@@ -12,7 +12,7 @@ import java.nio.ByteOrder;
 /**
  * Vector Q8_0 kernel: int8 lanes widened to float and scaled by the block's d. On 256- and 512-bit
  * machines the backend takes {@link Q8_0Int8MatmulVector} instead (int8 activations, ~1.7x this kernel's
- * decode on AVX2, docs/benchmarks.md, session 12); this one serves other widths and the float tiles.
+ * decode on AVX2, docs/benchmarks.md, session 12); this one serves the other widths.
  */
 public final class Q8_0MatmulVector extends QuantMatmulVector {
     private final boolean vectorDecode;
