@@ -51,7 +51,7 @@ final class Int8ActivationsVector {
                 float inv = Int8Activations.multiplier(amax);
                 IntVector total = IntVector.zero(I);
                 for (int c = 0; c < 32; c += L) {
-                    IntVector r = nearestEven(FloatVector.fromArray(F, x, from + c).mul(inv));
+                    IntVector r = nearestInt(FloatVector.fromArray(F, x, from + c).mul(inv));
                     ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + c);
                     total = total.add(r);
                 }
@@ -85,7 +85,7 @@ final class Int8ActivationsVector {
         for (int j = 0; j < 8; j++) {
             IntVector total = IntVector.zero(I);
             for (int c = 32 * j; c < 32 * j + 32; c += L) {
-                IntVector r = nearest(FloatVector.fromArray(F, x, from + c).mul(iscale));
+                IntVector r = nearestInt(FloatVector.fromArray(F, x, from + c).mul(iscale)).min(127);
                 ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + c);
                 total = total.add(r);
             }
@@ -94,13 +94,8 @@ final class Int8ActivationsVector {
         d[block] = 1f / iscale;
     }
 
-    /** {@link Int8Activations#nearestInt} per lane, then {@code min(127, .)}. */
-    private static IntVector nearest(FloatVector v) {
-        return v.add(12582912f).reinterpretAsInts().and(0x007FFFFF).sub(0x00400000).min(127);
-    }
-
     /** {@link Int8Activations#nearestInt} per lane: round half to even through the float adder. */
-    private static IntVector nearestEven(FloatVector v) {
+    private static IntVector nearestInt(FloatVector v) {
         return v.add(12582912f).reinterpretAsInts().and(0x007FFFFF).sub(0x00400000);
     }
 }
