@@ -255,18 +255,18 @@ class CpuBackendTest {
                     b.matmul(w, xi, 1, y1);
                     b.read(y1, 0, one, 0);
                     assertThat(one).as("batch 1 vs %d, token %d, %s", n, i, width).containsExactly(got);
+                    // on 256/512-bit vectors x is quantized to int8 per 32 values (as llama.cpp does):
+                    // each x moves by at most amax / 127 / 2 of its block
+                    float[] amax = new float[cols / 32];
+                    for (int c = 0; c < cols; c++) {
+                        amax[c / 32] = Math.max(amax[c / 32], Math.abs(xs[i][c]));
+                    }
                     for (int r = 0; r < rows; r++) {
-                        // on 256/512-bit vectors x is quantized to int8 per 32 values (as llama.cpp does):
-                        // each x moves by at most amax / 127 / 2 of its block
                         double ref = 0, mag = 0, rounding = 0;
                         for (int c = 0; c < cols; c++) {
                             ref += (double) deq[r * cols + c] * xs[i][c];
                             mag += Math.abs((double) deq[r * cols + c] * xs[i][c]);
-                            float amax = 0;
-                            for (int k = c / 32 * 32; k < c / 32 * 32 + 32; k++) {
-                                amax = Math.max(amax, Math.abs(xs[i][k]));
-                            }
-                            rounding += Math.abs(deq[r * cols + c]) * amax / 127 / 2;
+                            rounding += Math.abs(deq[r * cols + c]) * amax[c / 32] / 127 / 2;
                         }
                         double bound = width == VectorWidth.SCALAR ? 1e-5 * mag + 1e-6 : rounding + 1e-5 * mag;
                         assertThat((double) got[r]).isCloseTo(ref, within(bound));
