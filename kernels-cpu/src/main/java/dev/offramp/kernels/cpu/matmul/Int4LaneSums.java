@@ -1,6 +1,5 @@
 package dev.offramp.kernels.cpu.matmul;
 
-import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
 import jdk.incubator.vector.VectorOperators;
@@ -23,6 +22,21 @@ import java.nio.ByteOrder;
  * magnitude, so starting each lane at {@code -8 * sum(xq)} and adding the unsigned nibbles' products
  * (which may wrap 16 bits on the way) ends at that sum exactly. Integer addition is exact, so the
  * order of a block's columns changes nothing.
+ *
+ * <p>Two idioms recur in these loops and in the kernels' scaling passes, written out at each use rather
+ * than as helper methods: where C2 leaves a helper that returns a vector un-inlined (its node budget, or
+ * the order methods got compiled in), the vector is boxed on every call and the loop runs the Vector
+ * API's Java fallback (JFR caught {@code Q4_0Int8MatmulVector.finish1} at ~5x slower decode that way).
+ * <ul>
+ * <li>The nibble at bit 4, 8 or 12 of each short: {@code v.reinterpretAsInts().lanewise(LSHR, k)
+ * .reinterpretAsShorts().and(0xF)}. The shift is made on the int lanes because C2 compiles a short shift
+ * by a constant as a count moved into a register before every {@code vpsrlw}, an int shift as one
+ * {@code vpsrld} with an immediate; the mask drops the bits the upper short pushed into the lower one
+ * (1.35x on the Q4_0 decode kernel at 256 bits).
+ * <li>A group's block sums as ints: the first half of the rows (the low halves of the int lanes)
+ * {@code lanewise(LSHL, 16).lanewise(ASHR, 16)}, the second half {@code lanewise(ASHR, 16)}, both
+ * sign-extended.
+ * </ul>
  */
 final class Int4LaneSums {
     /**
@@ -148,10 +162,11 @@ final class Int4LaneSums {
             ShortVector a3 = ShortVector.broadcast(S, (short) (-8 * sum[sb + 3 * ss]));
             for (int j = 0; j < 8; j++) {
                 ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
+                IntVector vi = v.reinterpretAsInts();
                 ShortVector c0 = v.and((short) 0xF);
-                ShortVector c1 = nibble(v, 4);
-                ShortVector c2 = nibble(v, 8);
-                ShortVector c3 = nibble(v, 12);
+                ShortVector c1 = vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF);
+                ShortVector c2 = vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF);
+                ShortVector c3 = vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF);
                 int c = xb + 2 * j;
                 a0 = a0.add(c0.mul(q[c])).add(c1.mul(q[c + 16])).add(c2.mul(q[c + 1])).add(c3.mul(q[c + 17]));
                 c += xs;
@@ -223,36 +238,5 @@ final class Int4LaneSums {
             e2.intoArray(acc, GROUP * (6 * nb + b));
             e3.intoArray(acc, GROUP * (7 * nb + b));
         }
-    }
-
-    /**
-     * The nibble at bit {@code shift} (4, 8 or 12) of each short lane. The shift is made on the int lanes:
-     * C2 compiles a short shift by a constant as a count moved into a register before every
-     * {@code vpsrlw} (two instructions each time, at 256 bits), an int shift as one {@code vpsrld}
-     * with an immediate; the mask then drops the bits the upper short pushed into the lower one.
-     * Measured 1.35x on the Q4_0 decode kernel at 256 bits.
-     */
-    static ShortVector nibble(ShortVector v, int shift) {
-        return v.reinterpretAsInts().lanewise(VectorOperators.LSHR, shift).reinterpretAsShorts().and((short) 0xF);
-    }
-
-    /** The first half of a group's rows (the low halves of the int lanes), sign-extended. */
-    static IntVector lowInts(ShortVector acc) {
-        return acc.reinterpretAsInts().lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16);
-    }
-
-    /** The second half of the rows (the high halves of the int lanes), sign-extended. */
-    static IntVector highInts(ShortVector acc) {
-        return acc.reinterpretAsInts().lanewise(VectorOperators.ASHR, 16);
-    }
-
-    /** A group's block sums of the first half of its rows as floats (exact: at most 15 bits). */
-    static FloatVector low(ShortVector acc) {
-        return (FloatVector) lowInts(acc).convert(VectorOperators.I2F, 0);
-    }
-
-    /** The second half as floats. */
-    static FloatVector high(ShortVector acc) {
-        return (FloatVector) highInts(acc).convert(VectorOperators.I2F, 0);
     }
 }

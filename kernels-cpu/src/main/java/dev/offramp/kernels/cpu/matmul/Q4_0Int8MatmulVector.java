@@ -2,7 +2,9 @@ package dev.offramp.kernels.cpu.matmul;
 
 import dev.offramp.core.tensor.DType;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.ShortVector;
+import jdk.incubator.vector.VectorOperators;
 
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -154,13 +156,20 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
             for (int j = 0; j < 8; j++) {
                 ShortVector v = ShortVector.fromMemorySegment(S, w, p + (long) LINE * j, LE);
                 int c = xb + 2 * j;
-                acc = acc.add(v.and((short) 0xF).mul(q[c])).add(Int4LaneSums.nibble(v, 4).mul(q[c + 16]));
-                odd = odd.add(Int4LaneSums.nibble(v, 8).mul(q[c + 1])).add(Int4LaneSums.nibble(v, 12).mul(q[c + 17]));
+                IntVector vi = v.reinterpretAsInts();
+                acc = acc.add(v.and((short) 0xF).mul(q[c]))
+                        .add(vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF).mul(q[c + 16]));
+                odd = odd.add(vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF).mul(q[c + 1]))
+                        .add(vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF).mul(q[c + 17]));
             }
-            acc = acc.add(odd);
+            IntVector sums = acc.add(odd).reinterpretAsInts();
             float dx = d[so + b];
-            f0 = Int4LaneSums.low(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
-            f1 = Int4LaneSums.high(acc).fma(FloatVector.fromMemorySegment(F, w, p - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), f1);
+            // Int4LaneSums.low/high written out (see finish1)
+            FloatVector lo = (FloatVector) sums.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) sums.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+            f0 = lo.fma(FloatVector.fromMemorySegment(F, w, p - QUANTS, LE).mul(dx), f0);
+            f1 = hi.fma(FloatVector.fromMemorySegment(F, w, p - QUANTS + SECOND_HALF_SCALES, LE).mul(dx), f1);
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + HALF);
@@ -186,11 +195,17 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         FloatVector f0 = FloatVector.zero(F);
         FloatVector f1 = f0;
         for (int b = 0; b < nb; b++) {
-            ShortVector a = ShortVector.fromArray(S, acc, ao + GROUP * b);
+            IntVector a = ShortVector.fromArray(S, acc, ao + GROUP * b).reinterpretAsInts();
             float dx = d[so + b];
             long p = base + STRIDE * b;
-            f0 = Int4LaneSums.low(a).fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
-            f1 = Int4LaneSums.high(a).fma(FloatVector.fromMemorySegment(F, w, p + SECOND_HALF_SCALES, LE).mul(dx), f1);
+            // Int4LaneSums.low/high written out: a helper returning a vector that C2 leaves un-inlined
+            // (its budget, or the order methods got compiled in) runs the Vector API's boxing fallback
+            // on every call; seen here in JFR at ~5x slower decode
+            FloatVector lo = (FloatVector) a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                    .convert(VectorOperators.I2F, 0);
+            FloatVector hi = (FloatVector) a.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
+            f0 = lo.fma(FloatVector.fromMemorySegment(F, w, p, LE).mul(dx), f0);
+            f1 = hi.fma(FloatVector.fromMemorySegment(F, w, p + SECOND_HALF_SCALES, LE).mul(dx), f1);
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + HALF);

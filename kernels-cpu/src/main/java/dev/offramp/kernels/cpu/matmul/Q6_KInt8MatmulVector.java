@@ -316,11 +316,16 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
             IntVector i1 = i0;
             for (int j = 0; j < 16; j++) {
                 int at = ao + 2 * GROUP * (16 * s + j);
-                ShortVector a = ShortVector.fromArray(S, acc, at);
-                ShortVector b = ShortVector.fromArray(S, acc, at + GROUP);
+                // Int4LaneSums.lowInts/highInts and signedBytes written out: a helper returning a vector
+                // that C2 leaves un-inlined boxes on every call (Q4_0Int8MatmulVector.finish1)
+                IntVector a = ShortVector.fromArray(S, acc, at).reinterpretAsInts();
+                IntVector b = ShortVector.fromArray(S, acc, at + GROUP).reinterpretAsInts();
                 long sc = sp + 4L * GROUP + (long) GROUP * j;
-                i0 = i0.add(Int4LaneSums.lowInts(a).add(Int4LaneSums.lowInts(b)).mul(signedBytes(w, sc)));
-                i1 = i1.add(Int4LaneSums.highInts(a).add(Int4LaneSums.highInts(b)).mul(signedBytes(w, sc + HALF)));
+                IntVector sc0 = (IntVector) ByteVector.fromMemorySegment(B, w, sc, LE).convertShape(VectorOperators.B2I, I, 0);
+                IntVector sc1 = (IntVector) ByteVector.fromMemorySegment(B, w, sc + HALF, LE).convertShape(VectorOperators.B2I, I, 0);
+                i0 = i0.add(a.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .add(b.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)).mul(sc0));
+                i1 = i1.add(a.lanewise(VectorOperators.ASHR, 16).add(b.lanewise(VectorOperators.ASHR, 16)).mul(sc1));
             }
             float dx = d[dso + s];
             f0 = ((FloatVector) i0.convert(VectorOperators.I2F, 0)).fma(FloatVector.fromMemorySegment(F, w, sp, LE).mul(dx), f0);
@@ -328,10 +333,5 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         }
         f0.intoArray(dst, o);
         f1.intoArray(dst, o + HALF);
-    }
-
-    /** The {@code HALF} bytes at {@code at}, sign-extended to the int lanes of a vector. */
-    private static IntVector signedBytes(MemorySegment w, long at) {
-        return (IntVector) ByteVector.fromMemorySegment(B, w, at, LE).convertShape(VectorOperators.B2I, I, 0);
     }
 }
