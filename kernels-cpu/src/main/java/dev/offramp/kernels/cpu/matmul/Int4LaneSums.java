@@ -209,25 +209,66 @@ final class Int4LaneSums {
                 ShortVector u = ShortVector.fromMemorySegment(S, w, p + other + (long) LINE * j, LE);
                 IntVector vi = v.reinterpretAsInts();
                 IntVector ui = u.reinterpretAsInts();
-                for (int n = 0; n < 4; n++) {
-                    // nibble n of each lane: columns 2j, 2j + 16, 2j + 1, 2j + 17
-                    int shift = 4 * n;
-                    ShortVector cv = vi.lanewise(VectorOperators.LSHR, shift).reinterpretAsShorts().and((short) 0xF);
-                    ShortVector cu = ui.lanewise(VectorOperators.LSHR, shift).reinterpretAsShorts().and((short) 0xF);
-                    int c = xb + 2 * j + (n == 1 ? 16 : n == 2 ? 1 : n == 3 ? 17 : 0);
-                    ShortVector x = ShortVector.broadcast(S, q[c]);
-                    a0 = a0.add(cv.mul(x));
-                    e0 = e0.add(cu.mul(x));
-                    x = ShortVector.broadcast(S, q[c + xs]);
-                    a1 = a1.add(cv.mul(x));
-                    e1 = e1.add(cu.mul(x));
-                    x = ShortVector.broadcast(S, q[c + 2 * xs]);
-                    a2 = a2.add(cv.mul(x));
-                    e2 = e2.add(cu.mul(x));
-                    x = ShortVector.broadcast(S, q[c + 3 * xs]);
-                    a3 = a3.add(cv.mul(x));
-                    e3 = e3.add(cu.mul(x));
-                }
+                int c = xb + 2 * j;
+                // the four nibbles written out, each split just before its four tokens (a loop over them
+                // compiled to a loop with a variable shift count, a jump table for the column and a bounds
+                // check per broadcast)
+                ShortVector cv = v.and((short) 0xF);
+                ShortVector cu = u.and((short) 0xF);
+                ShortVector x = ShortVector.broadcast(S, q[c]);
+                a0 = a0.add(cv.mul(x));
+                e0 = e0.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + xs]);
+                a1 = a1.add(cv.mul(x));
+                e1 = e1.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 2 * xs]);
+                a2 = a2.add(cv.mul(x));
+                e2 = e2.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 3 * xs]);
+                a3 = a3.add(cv.mul(x));
+                e3 = e3.add(cu.mul(x));
+                cv = vi.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF);
+                cu = ui.lanewise(VectorOperators.LSHR, 4).reinterpretAsShorts().and((short) 0xF);
+                x = ShortVector.broadcast(S, q[c + 16]);
+                a0 = a0.add(cv.mul(x));
+                e0 = e0.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 16 + xs]);
+                a1 = a1.add(cv.mul(x));
+                e1 = e1.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 16 + 2 * xs]);
+                a2 = a2.add(cv.mul(x));
+                e2 = e2.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 16 + 3 * xs]);
+                a3 = a3.add(cv.mul(x));
+                e3 = e3.add(cu.mul(x));
+                cv = vi.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF);
+                cu = ui.lanewise(VectorOperators.LSHR, 8).reinterpretAsShorts().and((short) 0xF);
+                x = ShortVector.broadcast(S, q[c + 1]);
+                a0 = a0.add(cv.mul(x));
+                e0 = e0.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 1 + xs]);
+                a1 = a1.add(cv.mul(x));
+                e1 = e1.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 1 + 2 * xs]);
+                a2 = a2.add(cv.mul(x));
+                e2 = e2.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 1 + 3 * xs]);
+                a3 = a3.add(cv.mul(x));
+                e3 = e3.add(cu.mul(x));
+                cv = vi.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF);
+                cu = ui.lanewise(VectorOperators.LSHR, 12).reinterpretAsShorts().and((short) 0xF);
+                x = ShortVector.broadcast(S, q[c + 17]);
+                a0 = a0.add(cv.mul(x));
+                e0 = e0.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 17 + xs]);
+                a1 = a1.add(cv.mul(x));
+                e1 = e1.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 17 + 2 * xs]);
+                a2 = a2.add(cv.mul(x));
+                e2 = e2.add(cu.mul(x));
+                x = ShortVector.broadcast(S, q[c + 17 + 3 * xs]);
+                a3 = a3.add(cv.mul(x));
+                e3 = e3.add(cu.mul(x));
             }
             a0.intoArray(acc, GROUP * b);
             a1.intoArray(acc, GROUP * (nb + b));
