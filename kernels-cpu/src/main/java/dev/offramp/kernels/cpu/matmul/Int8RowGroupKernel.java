@@ -8,6 +8,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
+import java.util.function.Supplier;
+import java.util.stream.LongStream;
 
 /**
  * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K, Q8_0): a weight repacked once into groups
@@ -131,6 +133,37 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
             MemorySegment.copy(w, ValueLayout.JAVA_BYTE, g * GROUP * rowBytes, stage, 0, real * rowBytes);
         }
         return real;
+    }
+
+    /** Repacks whole groups; each repacking thread gets its own, so its staging buffers are its own. */
+    interface GroupRepacker {
+        void repack(long g);
+    }
+
+    /** Groups a repacking thread claims at a time. */
+    private static final int REPACK_CHUNK = 8;
+
+    /**
+     * Runs {@code perThread}'s repackers over groups {@code [0, groups)} on the common fork-join pool (all
+     * cores: a model's load is one repack after another, and a repack is a byte transpose that one core
+     * ran at 1-2 s per GB), or on the caller alone when {@code w} is confined to it.
+     */
+    static void repackGroups(MemorySegment w, long groups, Supplier<GroupRepacker> perThread) {
+        long chunks = (groups + REPACK_CHUNK - 1) / REPACK_CHUNK;
+        if (chunks < 2 || !w.isAccessibleBy(Thread.ofPlatform().unstarted(() -> { }))) {
+            GroupRepacker r = perThread.get();
+            for (long g = 0; g < groups; g++) {
+                r.repack(g);
+            }
+            return;
+        }
+        ThreadLocal<GroupRepacker> own = ThreadLocal.withInitial(perThread);
+        LongStream.range(0, chunks).parallel().forEach(c -> {
+            GroupRepacker r = own.get();
+            for (long g = c * REPACK_CHUNK, end = Math.min(groups, g + REPACK_CHUNK); g < end; g++) {
+                r.repack(g);
+            }
+        });
     }
 
     /** Zeroed memory for {@code groups} groups of {@code groupBytes}, kept as long as the kernel. */

@@ -67,27 +67,29 @@ public final class Q4_0Int8MatmulVector extends Int8RowGroupKernel {
         // A group's rows are read into the heap in one copy each and its blocks written out whole:
         // segment accesses a value at a time were most of the model's load time.
         int rowBytes = 18 * nb;
-        byte[] stage = new byte[GROUP * rowBytes];
-        short[] staged = new short[GROUP_BLOCK_BYTES / 2];
-        MemorySegment stagedSegment = MemorySegment.ofArray(staged);
-        for (long g = 0; g < groups; g++) {
-            int real = stageRows(w, rows, rowBytes, g, stage);
-            for (int b = 0; b < nb; b++) {
-                // rows past the end: q = 8 and scale 0, a zero weight whose sums stay in range
-                java.util.Arrays.fill(staged, 0, QUANTS / 2, (short) 0);
-                java.util.Arrays.fill(staged, QUANTS / 2, staged.length, (short) 0x8888);
-                for (int r = 0; r < real; r++) {
-                    int blk = r * rowBytes + 18 * b;
-                    int lane = Int4LaneSums.lane(r);
-                    for (int j = 0; j < 8; j++) {
-                        staged[QUANTS / 2 + GROUP * j + lane] = (short) ((stage[blk + 2 + 2 * j] & 0xFF) | (stage[blk + 3 + 2 * j] & 0xFF) << 8);
+        repackGroups(w, groups, () -> {
+            byte[] stage = new byte[GROUP * rowBytes];
+            short[] staged = new short[GROUP_BLOCK_BYTES / 2];
+            MemorySegment stagedSegment = MemorySegment.ofArray(staged);
+            return g -> {
+                int real = stageRows(w, rows, rowBytes, g, stage);
+                for (int b = 0; b < nb; b++) {
+                    // rows past the end: q = 8 and scale 0, a zero weight whose sums stay in range
+                    java.util.Arrays.fill(staged, 0, QUANTS / 2, (short) 0);
+                    java.util.Arrays.fill(staged, QUANTS / 2, staged.length, (short) 0x8888);
+                    for (int r = 0; r < real; r++) {
+                        int blk = r * rowBytes + 18 * b;
+                        int lane = Int4LaneSums.lane(r);
+                        for (int j = 0; j < 8; j++) {
+                            staged[QUANTS / 2 + GROUP * j + lane] = (short) ((stage[blk + 2 + 2 * j] & 0xFF) | (stage[blk + 3 + 2 * j] & 0xFF) << 8);
+                        }
+                        stagedSegment.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r,
+                                Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
                     }
-                    stagedSegment.set(ValueLayout.JAVA_FLOAT_UNALIGNED, 4L * r,
-                            Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
+                    MemorySegment.copy(staged, 0, p, I16, first(g, nb) + STRIDE * b, staged.length);
                 }
-                MemorySegment.copy(staged, 0, p, I16, first(g, nb) + STRIDE * b, staged.length);
-            }
-        }
+            };
+        });
         return new Q4_0Int8MatmulVector(w, p, rows, cols);
     }
 

@@ -61,44 +61,46 @@ public final class Q4_KInt8MatmulVector extends Int8RowGroupKernel {
         // A group's rows are read into the heap in one copy each and its super-blocks written out
         // whole: segment accesses one byte at a time took ~2 s for tinyllama's weights.
         int rowBytes = 144 * ns;
-        byte[] stage = new byte[GROUP * rowBytes];
-        MemorySegment stageSegment = MemorySegment.ofArray(stage);
-        short[] quants = new short[8 * 8 * GROUP];
-        byte[] scales = new byte[SCALE_BYTES];
-        MemorySegment scaleSegment = MemorySegment.ofArray(scales);
-        for (long g = 0; g < groups; g++) {
-            long quantsAt = quantsAt(g, ns);
-            long scalesAt = scalesAt(g, ns);
-            int real = stageRows(w, rows, rowBytes, g, stage);
-            for (int s = 0; s < ns; s++) {
-                // rows past the end: q = 8 and scales 0, a zero weight whose sums stay in range
-                java.util.Arrays.fill(quants, (short) 0x8888);
-                java.util.Arrays.fill(scales, (byte) 0);
-                for (int r = 0; r < real; r++) {
-                    int blk = r * rowBytes + 144 * s;
-                    int lane = Int4LaneSums.lane(r);
-                    for (int j = 0; j < 8; j++) {
-                        // sub-block j as a Q4_0 block: byte b = value b | value b + 16 << 4; lane short k
-                        // = bytes 2k, 2k + 1
-                        int qs = blk + 16 + 32 * (j >>> 1);
-                        int shift = 4 * (j & 1);
-                        for (int k = 0; k < 8; k++) {
-                            int b0 = ((stage[qs + 2 * k] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 16] & 0xFF) >>> shift & 0xF) << 4;
-                            int b1 = ((stage[qs + 2 * k + 1] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 17] & 0xFF) >>> shift & 0xF) << 4;
-                            quants[GROUP * (8 * j + k) + lane] = (short) (b0 | b1 << 8);
+        repackGroups(w, groups, () -> {
+            byte[] stage = new byte[GROUP * rowBytes];
+            MemorySegment stageSegment = MemorySegment.ofArray(stage);
+            short[] quants = new short[8 * 8 * GROUP];
+            byte[] scales = new byte[SCALE_BYTES];
+            MemorySegment scaleSegment = MemorySegment.ofArray(scales);
+            return g -> {
+                long quantsAt = quantsAt(g, ns);
+                long scalesAt = scalesAt(g, ns);
+                int real = stageRows(w, rows, rowBytes, g, stage);
+                for (int s = 0; s < ns; s++) {
+                    // rows past the end: q = 8 and scales 0, a zero weight whose sums stay in range
+                    java.util.Arrays.fill(quants, (short) 0x8888);
+                    java.util.Arrays.fill(scales, (byte) 0);
+                    for (int r = 0; r < real; r++) {
+                        int blk = r * rowBytes + 144 * s;
+                        int lane = Int4LaneSums.lane(r);
+                        for (int j = 0; j < 8; j++) {
+                            // sub-block j as a Q4_0 block: byte b = value b | value b + 16 << 4; lane short k
+                            // = bytes 2k, 2k + 1
+                            int qs = blk + 16 + 32 * (j >>> 1);
+                            int shift = 4 * (j & 1);
+                            for (int k = 0; k < 8; k++) {
+                                int b0 = ((stage[qs + 2 * k] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 16] & 0xFF) >>> shift & 0xF) << 4;
+                                int b1 = ((stage[qs + 2 * k + 1] & 0xFF) >>> shift & 0xF) | ((stage[qs + 2 * k + 17] & 0xFF) >>> shift & 0xF) << 4;
+                                quants[GROUP * (8 * j + k) + lane] = (short) (b0 | b1 << 8);
+                            }
+                            scales[8 * GROUP + GROUP * j + r] = (byte) kScale(stage, blk + 4, j);
+                            scales[16 * GROUP + GROUP * j + r] = (byte) kMin(stage, blk + 4, j);
                         }
-                        scales[8 * GROUP + GROUP * j + r] = (byte) kScale(stage, blk + 4, j);
-                        scales[16 * GROUP + GROUP * j + r] = (byte) kMin(stage, blk + 4, j);
+                        scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk));
+                        scaleSegment.set(F32, 4L * GROUP + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
                     }
-                    scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk));
-                    scaleSegment.set(F32, 4L * GROUP + 4L * r, QuantMatmulScalar.half(stageSegment, blk + 2));
+                    for (int j = 0; j < 8; j++) {
+                        MemorySegment.copy(quants, 8 * GROUP * j, p, I16, quantsAt + STRIDE * (8 * s + j), 8 * GROUP);
+                    }
+                    MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, scalesAt + (long) SCALE_BYTES * s, SCALE_BYTES);
                 }
-                for (int j = 0; j < 8; j++) {
-                    MemorySegment.copy(quants, 8 * GROUP * j, p, I16, quantsAt + STRIDE * (8 * s + j), 8 * GROUP);
-                }
-                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, scalesAt + (long) SCALE_BYTES * s, SCALE_BYTES);
-            }
-        }
+            };
+        });
         return new Q4_KInt8MatmulVector(w, p, rows, cols);
     }
 

@@ -60,39 +60,41 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         MemorySegment p = allocate(groups, groupBytes);
         // A group's rows are read into the heap in one copy each and its super-blocks written out whole
         int rowBytes = 210 * ns;
-        byte[] stage = new byte[GROUP * rowBytes];
-        MemorySegment stageSegment = MemorySegment.ofArray(stage);
-        short[] quants = new short[QUANT_BYTES / 2];
-        byte[] scales = new byte[SCALE_BYTES];
-        MemorySegment scaleSegment = MemorySegment.ofArray(scales);
-        for (long g = 0; g < groups; g++) {
-            long quantsAt = quantsAt(g, ns);
-            long scalesAt = scalesAt(g, ns);
-            int real = stageRows(w, rows, rowBytes, g, stage);
-            for (int s = 0; s < ns; s++) {
-                // rows past the end: zero weights with zero scales
-                java.util.Arrays.fill(quants, (short) 0);
-                java.util.Arrays.fill(scales, (byte) 0);
-                for (int r = 0; r < real; r++) {
-                    int blk = r * rowBytes + 210 * s;
-                    int lane = Int4LaneSums.lane(r);
-                    for (int v = 0; v < 256; v += 2) {
-                        int a = quant(stage, blk, v) - 32;
-                        int b = quant(stage, blk, v + 1) - 32;
-                        // value v is sub-block v / 16, vector (v % 16) / 2 of it
-                        quants[GROUP * (v >>> 1) + lane] = (short) ((a & 0xFF) | b << 8);
+        repackGroups(w, groups, () -> {
+            byte[] stage = new byte[GROUP * rowBytes];
+            MemorySegment stageSegment = MemorySegment.ofArray(stage);
+            short[] quants = new short[QUANT_BYTES / 2];
+            byte[] scales = new byte[SCALE_BYTES];
+            MemorySegment scaleSegment = MemorySegment.ofArray(scales);
+            return g -> {
+                long quantsAt = quantsAt(g, ns);
+                long scalesAt = scalesAt(g, ns);
+                int real = stageRows(w, rows, rowBytes, g, stage);
+                for (int s = 0; s < ns; s++) {
+                    // rows past the end: zero weights with zero scales
+                    java.util.Arrays.fill(quants, (short) 0);
+                    java.util.Arrays.fill(scales, (byte) 0);
+                    for (int r = 0; r < real; r++) {
+                        int blk = r * rowBytes + 210 * s;
+                        int lane = Int4LaneSums.lane(r);
+                        for (int v = 0; v < 256; v += 2) {
+                            int a = quant(stage, blk, v) - 32;
+                            int b = quant(stage, blk, v + 1) - 32;
+                            // value v is sub-block v / 16, vector (v % 16) / 2 of it
+                            quants[GROUP * (v >>> 1) + lane] = (short) ((a & 0xFF) | b << 8);
+                        }
+                        scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk + 208));
+                        for (int j = 0; j < 16; j++) {
+                            scales[4 * GROUP + GROUP * j + r] = stage[blk + 192 + j];
+                        }
                     }
-                    scaleSegment.set(F32, 4L * r, QuantMatmulScalar.half(stageSegment, blk + 208));
                     for (int j = 0; j < 16; j++) {
-                        scales[4 * GROUP + GROUP * j + r] = stage[blk + 192 + j];
+                        MemorySegment.copy(quants, 8 * GROUP * j, p, I16, quantsAt + STRIDE * (16 * s + j), 8 * GROUP);
                     }
+                    MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, scalesAt + (long) SCALE_BYTES * s, SCALE_BYTES);
                 }
-                for (int j = 0; j < 16; j++) {
-                    MemorySegment.copy(quants, 8 * GROUP * j, p, I16, quantsAt + STRIDE * (16 * s + j), 8 * GROUP);
-                }
-                MemorySegment.copy(scales, 0, p, ValueLayout.JAVA_BYTE, scalesAt + (long) SCALE_BYTES * s, SCALE_BYTES);
-            }
-        }
+            };
+        });
         return new Q6_KInt8MatmulVector(w, p, rows, cols);
     }
 

@@ -68,25 +68,27 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
         MemorySegment p = allocate(groups, (long) nb * GROUP_BLOCK_BYTES);
         // as in the Q4_0 kernel: a group's rows copied to the heap at once, its blocks written out whole
         int rowBytes = 34 * nb;
-        byte[] stage = new byte[GROUP * rowBytes];
-        byte[] staged = new byte[GROUP_BLOCK_BYTES];
-        MemorySegment stagedSegment = MemorySegment.ofArray(staged);
-        for (long g = 0; g < groups; g++) {
-            int real = stageRows(w, rows, rowBytes, g, stage);
-            for (int b = 0; b < nb; b++) {
-                // rows past the end: zero quants and scale
-                java.util.Arrays.fill(staged, (byte) 0);
-                for (int r = 0; r < real; r++) {
-                    int blk = r * rowBytes + 34 * b;
-                    int lane = Int4LaneSums.lane(r);
-                    for (int c = 0; c < 32; c++) {
-                        staged[QUANTS + GROUP * c + lane] = stage[blk + 2 + c];
+        repackGroups(w, groups, () -> {
+            byte[] stage = new byte[GROUP * rowBytes];
+            byte[] staged = new byte[GROUP_BLOCK_BYTES];
+            MemorySegment stagedSegment = MemorySegment.ofArray(staged);
+            return g -> {
+                int real = stageRows(w, rows, rowBytes, g, stage);
+                for (int b = 0; b < nb; b++) {
+                    // rows past the end: zero quants and scale
+                    java.util.Arrays.fill(staged, (byte) 0);
+                    for (int r = 0; r < real; r++) {
+                        int blk = r * rowBytes + 34 * b;
+                        int lane = Int4LaneSums.lane(r);
+                        for (int c = 0; c < 32; c++) {
+                            staged[QUANTS + GROUP * c + lane] = stage[blk + 2 + c];
+                        }
+                        stagedSegment.set(F32, 4L * r, Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
                     }
-                    stagedSegment.set(F32, 4L * r, Float.float16ToFloat((short) ((stage[blk] & 0xFF) | stage[blk + 1] << 8)));
+                    MemorySegment.copy(staged, 0, p, ValueLayout.JAVA_BYTE, first(g, nb) + STRIDE * b, staged.length);
                 }
-                MemorySegment.copy(staged, 0, p, ValueLayout.JAVA_BYTE, first(g, nb) + STRIDE * b, staged.length);
-            }
-        }
+            };
+        });
         return new Q8_0Int8MatmulVector(w, p, rows, cols);
     }
 

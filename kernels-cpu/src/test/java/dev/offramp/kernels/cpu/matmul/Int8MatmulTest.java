@@ -5,6 +5,7 @@ import dev.offramp.core.tensor.quant.Dequantize;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
+import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.ByteOrder;
@@ -56,6 +57,29 @@ class Int8MatmulTest {
 
         Int8Activations activations() {
             return new Int8Activations(twin.int8Activations());
+        }
+    }
+
+    /**
+     * Repacking spreads a weight's groups over the common pool in chunks (300 rows: several chunks), or
+     * stays on the calling thread for a segment confined to it: the same kernel either way, equal to the
+     * twin bit for bit.
+     */
+    @ParameterizedTest
+    @EnumSource(Kind.class)
+    void repackedOnSeveralThreadsOrOneEqualsTheTwin(Kind kind) {
+        int rows = 300;
+        int cols = kind.type.blockSize() == 32 ? 64 : 256;
+        MemorySegment heap = QuantTestData.matrix(kind.type, rows, cols, 77);
+        Random rnd = new Random(5);
+        try (Arena confined = Arena.ofConfined()) {
+            MemorySegment own = confined.allocate(heap.byteSize(), 64).copyFrom(heap);
+            for (MemorySegment w : new MemorySegment[] {heap, own}) {
+                MatmulKernel k = kind.vector(w, rows, cols);
+                for (int n : new int[] {1, 5}) {
+                    assertBatchAndSplit(kind, k, w, rows, cols, n, rnd);
+                }
+            }
         }
     }
 
