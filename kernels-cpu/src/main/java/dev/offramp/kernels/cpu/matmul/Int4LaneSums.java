@@ -24,9 +24,10 @@ import java.nio.ByteOrder;
  * order of a block's columns changes nothing.
  *
  * <p>Two idioms recur in these loops and in the kernels' scaling passes, written out at each use rather
- * than as helper methods: where C2 leaves a helper that returns a vector un-inlined (its node budget, or
- * the order methods got compiled in), the vector is boxed on every call and the loop runs the Vector
- * API's Java fallback (JFR caught {@code Q4_0Int8MatmulVector.finish1} at ~5x slower decode that way).
+ * than as helper methods: a helper that returns a vector is fast only where C2 inlines it (within its
+ * node budget, once both are compiled); called for real, the vector is boxed on every call in the Vector
+ * API's Java fallback (JFR caught {@code Q4_0Int8MatmulVector.finish1} calling {@code low}/{@code high}
+ * that way for seconds of decode, at ~5x slower).
  * <ul>
  * <li>The nibble at bit 4, 8 or 12 of each short: {@code v.reinterpretAsInts().lanewise(LSHR, k)
  * .reinterpretAsShorts().and(0xF)}. The shift is made on the int lanes because C2 compiles a short shift
