@@ -195,24 +195,47 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
             long p = base + STRIDE * j;
             int c = 16 * j;
             for (int half = 0; half < 2; half++) {
-                ShortVector a = ShortVector.zero(S);
-                ShortVector e = a;
-                for (int k = 0; k < 4; k++) {
-                    long at = p + 4L * LINE * half + (long) LINE * k;
-                    ShortVector v = ShortVector.fromMemorySegment(S, w, at, LE);
-                    ShortVector u = ShortVector.fromMemorySegment(S, w, at + other, LE);
-                    ShortVector x0 = ShortVector.broadcast(S, q[c + 8 * half + 2 * k]);
-                    ShortVector x1 = ShortVector.broadcast(S, q[c + 8 * half + 2 * k + 1]);
-                    a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
-                            .add(v.lanewise(VectorOperators.ASHR, 8).mul(x1));
-                    e = e.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
-                            .add(u.lanewise(VectorOperators.ASHR, 8).mul(x1));
-                }
+                long at = p + 4L * LINE * half;
+                int e = c + 8 * half;
+                // the k loop written out (as in sums4x2: C2 kept it a loop)
+                ShortVector v = ShortVector.fromMemorySegment(S, w, at, LE);
+                ShortVector u = ShortVector.fromMemorySegment(S, w, at + other, LE);
+                ShortVector x0 = ShortVector.broadcast(S, q[e]);
+                ShortVector x1 = ShortVector.broadcast(S, q[e + 1]);
+                ShortVector a = v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                        .add(v.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                ShortVector g = u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0)
+                        .add(u.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                v = ShortVector.fromMemorySegment(S, w, at + LINE, LE);
+                u = ShortVector.fromMemorySegment(S, w, at + LINE + other, LE);
+                x0 = ShortVector.broadcast(S, q[e + 2]);
+                x1 = ShortVector.broadcast(S, q[e + 3]);
+                a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                        .add(v.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                g = g.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                        .add(u.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                v = ShortVector.fromMemorySegment(S, w, at + 2L * LINE, LE);
+                u = ShortVector.fromMemorySegment(S, w, at + 2L * LINE + other, LE);
+                x0 = ShortVector.broadcast(S, q[e + 4]);
+                x1 = ShortVector.broadcast(S, q[e + 5]);
+                a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                        .add(v.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                g = g.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                        .add(u.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                v = ShortVector.fromMemorySegment(S, w, at + 3L * LINE, LE);
+                u = ShortVector.fromMemorySegment(S, w, at + 3L * LINE + other, LE);
+                x0 = ShortVector.broadcast(S, q[e + 6]);
+                x1 = ShortVector.broadcast(S, q[e + 7]);
+                a = a.add(v.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                        .add(v.lanewise(VectorOperators.ASHR, 8).mul(x1));
+                g = g.add(u.lanewise(VectorOperators.LSHL, 8).lanewise(VectorOperators.ASHR, 8).mul(x0))
+                        .add(u.lanewise(VectorOperators.ASHR, 8).mul(x1));
                 a.intoArray(acc, 2 * GROUP * j + GROUP * half);
-                e.intoArray(acc, 2 * GROUP * (nsub + j) + GROUP * half);
+                g.intoArray(acc, 2 * GROUP * (nsub + j) + GROUP * half);
             }
         }
     }
+
 
     /** {@link #sums1} for four tokens (quants {@code xs} apart): token k's sums from {@code acc[2 GROUP (k nsub + j)]}. */
     private static void sums4(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
