@@ -11,11 +11,11 @@ import dev.offramp.core.tensor.DType;
  *
  * <p>{@code q8_0} follows ggml's x86 quantizer (multiplier {@code 127 / amax}, round half to even, scale
  * rounded to f16), so that the kernels' greedy text stays llama.cpp's. Differences from ggml, for
- * accuracy: a scale outside f16's normal range stays a float (ggml's overflows or loses precision); every 32
- * quants keep their sum (ggml's {@code q8_1} and {@code q8_K} keep such sums; kernels fold a weight
- * offset or minimum in with it); a
- * non-finite value makes its block's scale NaN or infinite, so it reaches the outputs as in float
- * arithmetic instead of vanishing in the rounding (ggml's {@code q8_K} skips NaNs).
+ * accuracy: a scale outside f16's normal range stays a float (ggml's overflows or loses precision);
+ * every 32 quants keep their sum (ggml's {@code q8_1} and {@code q8_K} keep such sums; kernels fold a
+ * weight offset or minimum in with it); a non-finite value makes its block's scale NaN or infinite, so
+ * it reaches the outputs as in float arithmetic instead of vanishing in the rounding (ggml's
+ * {@code q8_K} skips NaNs).
  *
  * <pre>{@code
  * Int8Activations a = new Int8Activations();

@@ -10,9 +10,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link Int8Activations#quantize} on the repacked kernels' vectors (256 or 512 bits), the same bits.
  * {@code q8_0}: a block is two or four vectors, the product {@code x * (127 / amax)} is the scalar
- * one. Both rules round through the float adder ({@link Int8Activations#nearestInt}), per lane as in C. Why: the scalar quantizer
- * runs on the calling thread before the rows are split, and at prefill (128 tokens of up to 5632 values per matmul) it cost ~5% of one thread's
- * prefill and more of two threads'.
+ * one. Both rules round through the float adder ({@link Int8Activations#nearestInt}), per lane as in
+ * C. Why: the scalar quantizer runs on the calling thread before the rows are split, and at prefill (128
+ * tokens of up to 5632 values per matmul) it cost ~5% of one thread's prefill and more of two threads'.
  */
 final class Int8ActivationsVector {
     private static final VectorSpecies<Float> F = Int8RowGroupKernel.F;
