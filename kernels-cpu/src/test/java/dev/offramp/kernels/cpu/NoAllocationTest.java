@@ -66,7 +66,7 @@ class NoAllocationTest {
     /**
      * The int8-activation kernels (Q4_0, Q4_K, Q6_K, Q8_0), on the machine's vectors, through the backend
      * (activations quantized per call on the caller): once C2 has compiled them, decode-shaped and
-     * 4-token matmuls allocate nothing. A vector that C2 fails to keep in registers (its per-method
+     * 4- and 8-token matmuls allocate nothing. A vector that C2 fails to keep in registers (its per-method
      * inlining budget) is boxed on every block, and a message string built on every call was caught
      * here too; a window that never gets quiet fails.
      */
@@ -82,16 +82,18 @@ class NoAllocationTest {
             Weight w = b.prepare(quantized("w", type, rows, cols, new Random(5)));
             Activations x = b.allocate(1, cols), y = b.allocate(1, rows);
             Activations x4 = b.allocate(4, cols), y4 = b.allocate(4, rows);
+            Activations x8 = b.allocate(8, cols), y8 = b.allocate(8, rows);
             long allocated = Long.MAX_VALUE;
             for (int window = 0; window < 40 && allocated >= 1024; window++) {
                 long before = mx.getCurrentThreadAllocatedBytes();
                 for (int i = 0; i < 1000; i++) {
                     b.matmul(w, x, 1, y);
                     b.matmul(w, x4, 4, y4);
+                    b.matmul(w, x8, 8, y8);
                 }
                 allocated = mx.getCurrentThreadAllocatedBytes() - before;
             }
-            assertThat(allocated).as("bytes allocated by 1000 warm %s decode + 4-token matmuls", type).isLessThan(1024);
+            assertThat(allocated).as("bytes allocated by 1000 warm %s decode, 4- and 8-token matmuls", type).isLessThan(1024);
         }
     }
 

@@ -29,6 +29,8 @@ public final class Int8Activations {
 
     private final Int8Scheme scheme;
     private short[] q = new short[0];
+    /** {@link #q} as floats, made only where {@link #hasFloatQuants()}. */
+    private float[] qf = new float[0];
     private float[] d = new float[0];
     private int[] sum = new int[0];
     private int n;
@@ -58,6 +60,11 @@ public final class Int8Activations {
             if (scheme == Int8Scheme.Q8_0) {
                 for (int b = 0; b < nb; b++) {
                     quantizeBlock(x, t * xStride + BLOCK * b, t * cols + BLOCK * b, t * nb + b);
+                }
+                if (hasFloatQuants()) {
+                    for (int i = t * cols; i < (t + 1) * cols; i++) {
+                        qf[i] = q[i];
+                    }
                 }
             } else {
                 for (int b = 0; b < cols / 256; b++) {
@@ -133,6 +140,9 @@ public final class Int8Activations {
         }
         this.n = n;
         this.cols = cols;
+        if (hasFloatQuants() && qf.length < values) {
+            qf = new float[values];
+        }
     }
 
     private void quantizeBlock(float[] x, int from, int to, int block) {
@@ -188,6 +198,20 @@ public final class Int8Activations {
     /** Quants, row t's value c at {@code t * cols() + c}; in [-127, 127]. */
     short[] quants() {
         return q;
+    }
+
+    /**
+     * Whether {@link #floatQuants()} holds the quants as floats: for {@code q8_0} and four tokens or more,
+     * where the Q8_0 kernel's several-token path sums a block's products in float FMAs (exact: each
+     * partial sum is an integer below 2^24). A decode step (one token) makes and allocates no copy.
+     */
+    boolean hasFloatQuants() {
+        return scheme == Int8Scheme.Q8_0 && n >= 4;
+    }
+
+    /** The quants as floats, laid out as {@link #quants()}; filled only where {@link #hasFloatQuants()}. */
+    float[] floatQuants() {
+        return qf;
     }
 
     /** Scales, row t's block b at {@code t * cols() / block + b} ({@link Int8Scheme#block()}). */

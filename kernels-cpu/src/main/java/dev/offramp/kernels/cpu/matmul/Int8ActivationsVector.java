@@ -38,6 +38,7 @@ final class Int8ActivationsVector {
             }
             return;
         }
+        float[] qf = a.hasFloatQuants() ? a.floatQuants() : null;
         for (int t = 0; t < n; t++) {
             for (int b = 0; b < nb; b++) {
                 int from = t * xStride + 32 * b;
@@ -53,6 +54,9 @@ final class Int8ActivationsVector {
                 for (int c = 0; c < 32; c += L) {
                     IntVector r = nearestInt(FloatVector.fromArray(F, x, from + c).mul(inv));
                     ((ShortVector) r.convertShape(VectorOperators.I2S, S, 0)).intoArray(q, to + c);
+                    if (qf != null) {
+                        ((FloatVector) r.convert(VectorOperators.I2F, 0)).intoArray(qf, to + c);
+                    }
                     total = total.add(r);
                 }
                 d[t * nb + b] = Int8Activations.scale(amax);

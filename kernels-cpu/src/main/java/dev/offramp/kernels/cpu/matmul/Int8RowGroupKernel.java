@@ -71,6 +71,17 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         final float[] tile = new float[8 * GROUP];
         /** A type's 16-bit block sums of one group, up to four tokens. */
         private short[] sums = new short[0];
+        /** One group's outputs for all of a call's tokens ({@link #allTokens}): token k, row i at {@code GROUP k + i}. */
+        float[] many = new float[0];
+        /** One block of a group's weights widened to floats, for {@link #allTokens}. */
+        final float[] widened = new float[32 * GROUP];
+
+        float[] many(int size) {
+            if (many.length < size) {
+                many = new float[size];
+            }
+            return many;
+        }
 
         short[] sums(int size) {
             if (sums.length < size) {
@@ -189,6 +200,17 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
      */
     abstract void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s);
 
+    /**
+     * Tokens {@code [0, k)} against group {@code g} into {@code s.many(k GROUP)}, token t, row i at
+     * {@code GROUP t + i}, for a {@code k <= n} of the type's choosing, returned; the rest go four at a
+     * time ({@link #fourTokens}) and then one at a time. The default takes none. A type overrides it
+     * where a group's weights are worth converting once per block for all of a call's tokens rather than
+     * once per four.
+     */
+    int allTokens(int g, Int8Activations x, int n, Scratch s) {
+        return 0;
+    }
+
     @Override
     public final DType type() {
         return type;
@@ -239,6 +261,12 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
             int r0 = g * GROUP;
             int t = 0;
             if (PAIR_GROUPS == 2 && g % 2 == 0 && n >= 4 && r0 + GROUP < rowEnd) {
+                t = allTokens(g, x, n, s);
+                putMany(s, t, out, outStride, r0, rowStart, rowEnd);
+                if (t > 0) {
+                    allTokens(g + 1, x, n, s);
+                    putMany(s, t, out, outStride, r0 + GROUP, rowStart, rowEnd);
+                }
                 // prefill over both groups of a pair: each activation broadcast feeds two groups
                 for (; t + 4 <= n; t += 4) {
                     fourTokensTwoGroups(g, x, t, s);
@@ -255,6 +283,10 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
                 }
                 g++;
                 continue;
+            }
+            if (n >= 4) {
+                t = allTokens(g, x, n, s);
+                putMany(s, t, out, outStride, r0, rowStart, rowEnd);
             }
             for (; t + 4 <= n; t += 4) {
                 fourTokens(g, x, t, s);
@@ -273,6 +305,14 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
                     put(s.tile, 0, out, t * outStride, r0, rowStart, rowEnd);
                 }
             }
+        }
+    }
+
+    /** {@link #allTokens}' outputs of tokens {@code [0, m)} into {@code out}, as {@link #put} each. */
+    private static void putMany(Scratch s, int m, float[] out, int outStride, int r0, int rowStart, int rowEnd) {
+        float[] many = s.many;
+        for (int k = 0; k < m; k++) {
+            put(many, GROUP * k, out, k * outStride, r0, rowStart, rowEnd);
         }
     }
 

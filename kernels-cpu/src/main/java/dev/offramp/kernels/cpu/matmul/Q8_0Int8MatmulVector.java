@@ -111,21 +111,117 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
     @Override
     void fourTokens(int g, Int8Activations x, int t, Scratch s) {
         int nb = nb();
-        group4(packed, first(g, nb), nb, x.quants(), t * cols, cols, x.scales(), t * nb, nb, s.tile, 0);
+        group4(packed, first(g, nb), nb, x.floatQuants(), t * cols, cols, x.scales(), t * nb, nb, s.tile, 0);
     }
 
     /**
-     * The two groups one after the other: four tokens keep eight 32-bit block sums per group (each half
+     * The two groups one after the other: four tokens keep eight float block sums per group (each half
      * of the rows), so both groups at once would need 16 accumulators, more than AVX2's registers beside
      * the weights and the broadcast.
      */
     @Override
     void fourTokensTwoGroups(int g, Int8Activations x, int t, Scratch s) {
         int nb = nb();
-        short[] q = x.quants();
+        float[] q = x.floatQuants();
         float[] d = x.scales();
         group4(packed, first(g, nb), nb, q, t * cols, cols, d, t * nb, nb, s.tile, 0);
         group4(packed, first(g + 1, nb), nb, q, t * cols, cols, d, t * nb, nb, s.tile, 4 * GROUP);
+    }
+
+    /**
+     * Four tokens at a time against one group, block by block, as many fours as {@code n} holds: the
+     * block's 32 columns are widened to floats once ({@code s.widened}, L1) and then swept by every four
+     * tokens, where {@link #group4} widens its columns in the loop, once per four tokens. The loop is
+     * then two loads, four broadcasts and eight FMAs per column (kernel probe, 1024 x 2048, 64 tokens:
+     * ~1.3x of widening in the loop). Six tokens would take fewer loads per FMA, but C2 schedules the
+     * six broadcasts ahead of the FMAs and spills four of the twelve accumulators (AVX2's 16 registers):
+     * slower. Each (row, token) gets the same FMA chain, block after block, so the bits are
+     * {@link #group4}'s and the twin's.
+     */
+    @Override
+    int allTokens(int g, Int8Activations x, int n, Scratch s) {
+        int m = n / 4 * 4;
+        if (m < 8) {
+            return 0; // one four: group4 widens as often, without the stores
+        }
+        int nb = nb();
+        float[] acc = s.many(m * GROUP);
+        java.util.Arrays.fill(acc, 0, m * GROUP, 0f);
+        float[] wf = s.widened;
+        float[] q = x.floatQuants();
+        float[] d = x.scales();
+        long base = first(g, nb);
+        for (int b = 0; b < nb; b++) {
+            long p = base + STRIDE * b + QUANTS;
+            for (int c = 0; c < 32; c++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BS, packed, p + (long) GROUP * c, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).reinterpretAsInts();
+                ((FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0)).intoArray(wf, GROUP * c);
+                ((FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0))
+                        .intoArray(wf, GROUP * c + HALF);
+            }
+            sweep(wf, q, 32 * b, cols, d, b, nb, m, packed, p - QUANTS, acc);
+        }
+        return m;
+    }
+
+    /**
+     * One block's 32 widened columns ({@code wf}: column c's first half of the rows at {@code GROUP c},
+     * the second at {@code GROUP c + HALF}; the rows' scales at {@code scales} in {@code w}) against tokens
+     * {@code [0, m)}, four at a time (token t's quants from {@code xo + t xs}, its block scale at
+     * {@code so + t ss}): the block sums scaled into {@code acc[GROUP t + i]}. Vectors stay inside: a
+     * vector argument to a call C2 does not inline is boxed.
+     */
+    private static void sweep(float[] wf, float[] q, int xo, int xs, float[] d, int so, int ss, int m,
+                              MemorySegment w, long scales, float[] acc) {
+        FloatVector sl = FloatVector.fromMemorySegment(F, w, scales, LE);
+        FloatVector sh = FloatVector.fromMemorySegment(F, w, scales + SECOND_HALF_SCALES, LE);
+        for (int t = 0; t < m; t += 4) {
+            int xt = xo + t * xs;
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector e0 = a0;
+            FloatVector e1 = a0;
+            FloatVector e2 = a0;
+            FloatVector e3 = a0;
+            for (int c = 0; c < 32; c++) {
+                FloatVector lo = FloatVector.fromArray(F, wf, GROUP * c);
+                FloatVector hi = FloatVector.fromArray(F, wf, GROUP * c + HALF);
+                int xc = xt + c;
+                FloatVector v = FloatVector.broadcast(F, q[xc]);
+                a0 = lo.fma(v, a0);
+                e0 = hi.fma(v, e0);
+                v = FloatVector.broadcast(F, q[xc + xs]);
+                a1 = lo.fma(v, a1);
+                e1 = hi.fma(v, e1);
+                v = FloatVector.broadcast(F, q[xc + 2 * xs]);
+                a2 = lo.fma(v, a2);
+                e2 = hi.fma(v, e2);
+                v = FloatVector.broadcast(F, q[xc + 3 * xs]);
+                a3 = lo.fma(v, a3);
+                e3 = hi.fma(v, e3);
+            }
+            int st = so + t * ss;
+            int at = GROUP * t;
+            float dx = d[st];
+            a0.fma(sl.mul(dx), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+            e0.fma(sh.mul(dx), FloatVector.fromArray(F, acc, at + HALF)).intoArray(acc, at + HALF);
+            dx = d[st + ss];
+            at += GROUP;
+            a1.fma(sl.mul(dx), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+            e1.fma(sh.mul(dx), FloatVector.fromArray(F, acc, at + HALF)).intoArray(acc, at + HALF);
+            dx = d[st + 2 * ss];
+            at += GROUP;
+            a2.fma(sl.mul(dx), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+            e2.fma(sh.mul(dx), FloatVector.fromArray(F, acc, at + HALF)).intoArray(acc, at + HALF);
+            dx = d[st + 3 * ss];
+            at += GROUP;
+            a3.fma(sl.mul(dx), FloatVector.fromArray(F, acc, at)).intoArray(acc, at);
+            e3.fma(sh.mul(dx), FloatVector.fromArray(F, acc, at + HALF)).intoArray(acc, at + HALF);
+        }
     }
 
     private int nb() {
@@ -210,65 +306,72 @@ public final class Q8_0Int8MatmulVector extends Int8RowGroupKernel {
     }
 
     /**
-     * Four tokens (quants from {@code xo}, {@code xo + xs}, ...; scales from {@code so}, {@code so + ss},
-     * ...) against one group: token k, row i into {@code tile[to + GROUP k + i]}. Each pair of columns is
-     * loaded and widened once for the four tokens; the eight block sums are scaled into the tile, which
-     * carries the accumulators from block to block (in registers they would spill on AVX2).
+     * Four tokens (quants as floats from {@code xo}, {@code xo + xs}, ...; scales from {@code so},
+     * {@code so + ss}, ...) against one group: token k, row i into {@code tile[to + GROUP k + i]}.
+     *
+     * <p>A block's sums are made in float FMAs, not in the short lanes: a product of two quants is an
+     * integer of at most 128 * 127 and a block's 32 of them sum to at most 520192 < 2^24, so every
+     * partial sum is exact and the block sum is the twin's integer, whatever the order. An FMA is 8
+     * multiply-adds, but AVX2 machines issue two per cycle beside the loads and conversions, where the
+     * short-lane sums paid a multiply, an add and a widening shift pair per 16 products and token
+     * (vpmullw issues once per cycle on Zen 3). Each column is widened once for the four tokens; the
+     * eight block sums are scaled into the tile, which carries the accumulators from block to block (in
+     * registers they would spill on AVX2).
      */
-    private static void group4(MemorySegment w, long base, int nb, short[] q, int xo, int xs, float[] d, int so,
+    private static void group4(MemorySegment w, long base, int nb, float[] q, int xo, int xs, float[] d, int so,
                                int ss, float[] tile, int to) {
         java.util.Arrays.fill(tile, to, to + 4 * GROUP, 0f);
         for (int b = 0; b < nb; b++) {
             long p = base + STRIDE * b + QUANTS;
             int xb = xo + 32 * b;
-            IntVector a0 = IntVector.zero(I);
-            IntVector a1 = a0;
-            IntVector a2 = a0;
-            IntVector a3 = a0;
-            IntVector e0 = a0;
-            IntVector e1 = a0;
-            IntVector e2 = a0;
-            IntVector e3 = a0;
-            for (int c = 0; c < 32; c += 2) {
-                long at = p + (long) GROUP * c;
-                ShortVector v0 = (ShortVector) ByteVector.fromMemorySegment(BS, w, at, LE).convertShape(VectorOperators.B2S, S, 0);
-                ShortVector v1 = (ShortVector) ByteVector.fromMemorySegment(BS, w, at + GROUP, LE).convertShape(VectorOperators.B2S, S, 0);
+            FloatVector a0 = FloatVector.zero(F);
+            FloatVector a1 = a0;
+            FloatVector a2 = a0;
+            FloatVector a3 = a0;
+            FloatVector e0 = a0;
+            FloatVector e1 = a0;
+            FloatVector e2 = a0;
+            FloatVector e3 = a0;
+            for (int c = 0; c < 32; c++) {
+                IntVector v = ((ShortVector) ByteVector.fromMemorySegment(BS, w, p + (long) GROUP * c, LE)
+                        .convertShape(VectorOperators.B2S, S, 0)).reinterpretAsInts();
+                // the int lanes' low shorts are the first half of the rows, the high shorts the second
+                FloatVector lo = (FloatVector) v.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16)
+                        .convert(VectorOperators.I2F, 0);
+                FloatVector hi = (FloatVector) v.lanewise(VectorOperators.ASHR, 16).convert(VectorOperators.I2F, 0);
                 int xc = xb + c;
-                IntVector t = v0.mul(q[xc]).add(v1.mul(q[xc + 1])).reinterpretAsInts();
-                a0 = a0.add(t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                e0 = e0.add(t.lanewise(VectorOperators.ASHR, 16));
-                xc += xs;
-                t = v0.mul(q[xc]).add(v1.mul(q[xc + 1])).reinterpretAsInts();
-                a1 = a1.add(t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                e1 = e1.add(t.lanewise(VectorOperators.ASHR, 16));
-                xc += xs;
-                t = v0.mul(q[xc]).add(v1.mul(q[xc + 1])).reinterpretAsInts();
-                a2 = a2.add(t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                e2 = e2.add(t.lanewise(VectorOperators.ASHR, 16));
-                xc += xs;
-                t = v0.mul(q[xc]).add(v1.mul(q[xc + 1])).reinterpretAsInts();
-                a3 = a3.add(t.lanewise(VectorOperators.LSHL, 16).lanewise(VectorOperators.ASHR, 16));
-                e3 = e3.add(t.lanewise(VectorOperators.ASHR, 16));
+                FloatVector x = FloatVector.broadcast(F, q[xc]);
+                a0 = lo.fma(x, a0);
+                e0 = hi.fma(x, e0);
+                x = FloatVector.broadcast(F, q[xc + xs]);
+                a1 = lo.fma(x, a1);
+                e1 = hi.fma(x, e1);
+                x = FloatVector.broadcast(F, q[xc + 2 * xs]);
+                a2 = lo.fma(x, a2);
+                e2 = hi.fma(x, e2);
+                x = FloatVector.broadcast(F, q[xc + 3 * xs]);
+                a3 = lo.fma(x, a3);
+                e3 = hi.fma(x, e3);
             }
             FloatVector sl = FloatVector.fromMemorySegment(F, w, p - QUANTS, LE);
             FloatVector sh = FloatVector.fromMemorySegment(F, w, p - QUANTS + SECOND_HALF_SCALES, LE);
             // written out: a helper taking the vectors, left un-inlined in this large loop, boxed them
             int sb = so + b;
             float dx = d[sb];
-            ((FloatVector) a0.convert(VectorOperators.I2F, 0)).fma(sl.mul(dx), FloatVector.fromArray(F, tile, to)).intoArray(tile, to);
-            ((FloatVector) e0.convert(VectorOperators.I2F, 0)).fma(sh.mul(dx), FloatVector.fromArray(F, tile, to + HALF)).intoArray(tile, to + HALF);
+            a0.fma(sl.mul(dx), FloatVector.fromArray(F, tile, to)).intoArray(tile, to);
+            e0.fma(sh.mul(dx), FloatVector.fromArray(F, tile, to + HALF)).intoArray(tile, to + HALF);
             dx = d[sb + ss];
             int at = to + GROUP;
-            ((FloatVector) a1.convert(VectorOperators.I2F, 0)).fma(sl.mul(dx), FloatVector.fromArray(F, tile, at)).intoArray(tile, at);
-            ((FloatVector) e1.convert(VectorOperators.I2F, 0)).fma(sh.mul(dx), FloatVector.fromArray(F, tile, at + HALF)).intoArray(tile, at + HALF);
+            a1.fma(sl.mul(dx), FloatVector.fromArray(F, tile, at)).intoArray(tile, at);
+            e1.fma(sh.mul(dx), FloatVector.fromArray(F, tile, at + HALF)).intoArray(tile, at + HALF);
             dx = d[sb + 2 * ss];
             at += GROUP;
-            ((FloatVector) a2.convert(VectorOperators.I2F, 0)).fma(sl.mul(dx), FloatVector.fromArray(F, tile, at)).intoArray(tile, at);
-            ((FloatVector) e2.convert(VectorOperators.I2F, 0)).fma(sh.mul(dx), FloatVector.fromArray(F, tile, at + HALF)).intoArray(tile, at + HALF);
+            a2.fma(sl.mul(dx), FloatVector.fromArray(F, tile, at)).intoArray(tile, at);
+            e2.fma(sh.mul(dx), FloatVector.fromArray(F, tile, at + HALF)).intoArray(tile, at + HALF);
             dx = d[sb + 3 * ss];
             at += GROUP;
-            ((FloatVector) a3.convert(VectorOperators.I2F, 0)).fma(sl.mul(dx), FloatVector.fromArray(F, tile, at)).intoArray(tile, at);
-            ((FloatVector) e3.convert(VectorOperators.I2F, 0)).fma(sh.mul(dx), FloatVector.fromArray(F, tile, at + HALF)).intoArray(tile, at + HALF);
+            a3.fma(sl.mul(dx), FloatVector.fromArray(F, tile, at)).intoArray(tile, at);
+            e3.fma(sh.mul(dx), FloatVector.fromArray(F, tile, at + HALF)).intoArray(tile, at + HALF);
         }
     }
 }

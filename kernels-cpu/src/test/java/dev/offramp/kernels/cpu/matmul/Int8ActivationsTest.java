@@ -72,7 +72,7 @@ class Int8ActivationsTest {
     void vectorQ8_0QuantizerGivesTheScalarBits() {
         assumeTrue(Int4LaneSums.supported(), "needs 256- or 512-bit vectors");
         int cols = 32 * 12;
-        int n = 3;
+        int n = 5; // four tokens or more: the quants are kept as floats too
         int xStride = cols + 7;
         float[] x = QuantTestData.activations(n, xStride, 21);
         // block 0: d = 1 and every half-integer in [-20, 20]: ties
@@ -93,8 +93,12 @@ class Int8ActivationsTest {
         want.quantize(x, xStride, n, cols);
         Int8Activations got = new Int8Activations();
         Int8ActivationsVector.quantize(got, x, xStride, n, cols);
+        assertThat(want.hasFloatQuants()).isTrue();
+        assertThat(got.hasFloatQuants()).isTrue();
         for (int i = 0; i < n * cols; i++) {
             assertThat(got.quants()[i]).as("quant %d", i).isEqualTo(want.quants()[i]);
+            assertThat(want.floatQuants()[i]).as("float quant %d", i).isEqualTo(want.quants()[i]);
+            assertThat(got.floatQuants()[i]).as("float quant %d", i).isEqualTo(got.quants()[i]);
         }
         for (int b = 0; b < n * cols / 32; b++) {
             assertThat(Float.floatToRawIntBits(got.scales()[b])).as("scale %d", b).isEqualTo(Float.floatToRawIntBits(want.scales()[b]));

@@ -94,7 +94,7 @@ class Int8MatmulTest {
             int c = cols[i % cols.length];
             MemorySegment w = QuantTestData.matrix(kind.type, rows, c, 100L * i + kind.ordinal());
             MatmulKernel k = kind.vector(w, rows, c);
-            for (int n : new int[] {1, 2, 4, 5, 9}) {
+            for (int n : new int[] {1, 2, 4, 5, 9, 14}) {
                 assertBatchAndSplit(kind, k, w, rows, c, n, rnd);
             }
         }
