@@ -27,6 +27,14 @@ import java.lang.foreign.ValueLayout;
  * 32-bit lane ({@code vpmovsxbd}, {@code vpmulld}) measured 0.65x of this. The block sums are exact
  * integers; each (row, token) then gets the twin's chain of FMAs, block after block.
  *
+ * <p>Several tokens (prefill, verification) sum a block in float FMAs instead ({@link #group4},
+ * {@link #allTokens}): 32 products of two int8 quants stay below 2^24 in magnitude, so every partial
+ * sum is exact and the block sum is the same integer. With a block's weights widened to floats once
+ * for all tokens, a column costs two loads and, per token, a broadcast and two FMAs (16 multiply-adds),
+ * where the short lanes pay a multiply, an add and a widening shift pair per 16 products and token
+ * (1.25-1.3x in the kernel probe; docs/benchmarks.md, session 14). Decode keeps the short lanes, which
+ * read the weights with no widening pass.
+ *
  * <p>The weight is repacked once ({@link #forWeight}) into groups of {@code GROUP} rows (16 at 256 bits,
  * 32 at 512), {@code 36 GROUP} bytes per group and block (+6% over ggml's 34): the rows' scales as
  * floats, then 32 columns of {@code GROUP} quants in lane order. A group's blocks are contiguous; at 256
