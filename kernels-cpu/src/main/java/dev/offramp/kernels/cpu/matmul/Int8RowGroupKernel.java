@@ -14,8 +14,9 @@ import java.util.stream.LongStream;
 /**
  * The part the int8-activation kernels share (Q4_0, Q4_K, Q6_K, Q8_0): a weight repacked once into groups
  * of rows, one row per 16-bit lane of the machine's vector (32 rows at 512 bits, 16 at 256; see
- * {@link Int4LaneSums}), the walk over the groups a call's rows touch, tokens four at a time then one at a time, and the fallback to the
- * scalar twin for any other segment (same bits). A type supplies its layout and the two group loops.
+ * {@link Int4LaneSums}), the walk over the groups a call's rows touch, tokens four at a time then one at a time
+ * (or first as many as a type's {@link #allTokens} takes), and the fallback to the scalar twin for any other
+ * segment (same bits). A type supplies its layout and the group loops.
  *
  * <p>A group's bytes are contiguous, group after group. At 256 bits the decode loop and the four-token
  * prefill loop take two groups at a time ({@link #PAIR_GROUPS}), broadcasting each activation once for
@@ -72,7 +73,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
         /** A type's 16-bit block sums of one group, up to four tokens. */
         private short[] sums = new short[0];
         /** One group's outputs for all of a call's tokens ({@link #allTokens}): token k, row i at {@code GROUP k + i}. */
-        float[] many = new float[0];
+        private float[] many = new float[0];
         /** One block of a group's weights widened to floats, for {@link #allTokens}. */
         final float[] widened = new float[32 * GROUP];
 
@@ -310,7 +311,7 @@ abstract sealed class Int8RowGroupKernel implements MatmulKernel
 
     /** {@link #allTokens}' outputs of tokens {@code [0, m)} into {@code out}, as {@link #put} each. */
     private static void putMany(Scratch s, int m, float[] out, int outStride, int r0, int rowStart, int rowEnd) {
-        float[] many = s.many;
+        float[] many = s.many(m * GROUP);
         for (int k = 0; k < m; k++) {
             put(many, GROUP * k, out, k * outStride, r0, rowStart, rowEnd);
         }
