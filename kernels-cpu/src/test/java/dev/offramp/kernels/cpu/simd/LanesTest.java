@@ -74,7 +74,7 @@ class LanesTest {
         }
     }
 
-    /** The lane sum follows its documented pairwise tree exactly (not just approximately). */
+    /** The lane sum, in registers or through memory, follows its documented pairwise tree exactly (not just approximately). */
     @ParameterizedTest
     @ValueSource(ints = {512, 256, 128, 64})
     void sumFollowsTheFixedTree(int bits) {
@@ -87,6 +87,9 @@ class LanesTest {
             }
             float got = Lanes.sum(FloatVector.fromArray(s, a, 0));
             assertThat(Float.floatToRawIntBits(got)).isEqualTo(Float.floatToRawIntBits(Lanes.sumModel(a, 0, a.length)));
+            // through memory (tree8 / tree16 at those widths): the same bits
+            float stored = Lanes.sum(FloatVector.fromArray(s, a, 0), new float[a.length]);
+            assertThat(Float.floatToRawIntBits(stored)).isEqualTo(Float.floatToRawIntBits(got));
         }
     }
 
