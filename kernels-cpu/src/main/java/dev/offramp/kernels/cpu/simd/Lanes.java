@@ -50,9 +50,9 @@ public final class Lanes {
 
     /**
      * {@link #sum(FloatVector)} through memory: one store into {@code scratch} (at least
-     * {@code v.length()} floats, owned by the calling thread) and the tree ({@link #tree8},
-     * {@link #tree16} at those widths). Same bits, far fewer
-     * compiler nodes than lane extraction, so it does not crowd big kernel loops out of inlining.
+     * {@code v.length()} floats, owned by the calling thread) and the tree ({@link #tree8} and
+     * {@link #tree16} at those widths). Same bits, far fewer compiler nodes than lane extraction, so it
+     * does not crowd big kernel loops out of inlining.
      */
     public static float sum(FloatVector v, float[] scratch) {
         v.intoArray(scratch, 0);
@@ -90,9 +90,9 @@ public final class Lanes {
     /**
      * {@link #tree}{@code (a, 8)} for {@code count} vectors stored at {@code a[8r .. 8r + 8)}, result r
      * left in {@code a[8r]}: the first level as one 128-bit add per vector, the last two in scalars, as
-     * {@link #tree16} does. The scalar tree's levels each store and reload the array (store forwarding
-     * in a chain); the decode attention's four lane sums per pass were 6% of a smollm-135m token at one
-     * thread in them (JFR).
+     * {@link #tree16} does. The scalar tree stores and reloads the array at every level (a chain of
+     * store forwards): the decode attention, which sums four positions' lanes per pass, spent 6% of a
+     * smollm-135m token there (one thread, JFR).
      */
     public static void tree8(float[] a, int count) {
         for (int r = 0; r < count; r++) {
