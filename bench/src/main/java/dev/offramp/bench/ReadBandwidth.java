@@ -39,6 +39,23 @@ public final class ReadBandwidth implements AutoCloseable {
         for (long off = 0; off < size; off += 4096) {
             buffer.set(ValueLayout.JAVA_LONG, off, off);
         }
+        warmUp();
+    }
+
+    /**
+     * Runs {@link #sum} on a small slice until C2 has compiled it. Until then it runs the Vector API's
+     * Java fallback, which boxes every vector: a first 1 GiB pass took tens of seconds that way (JFR of
+     * the bench), and as the best of the passes is kept, it only cost time.
+     */
+    private void warmUp() {
+        long slice = Math.min(buffer.byteSize(), 64 * 1024);
+        long stride = (long) LONGS.vectorByteSize() * 4;
+        slice = slice / stride * stride;
+        long total = 0;
+        for (int i = 0; i < 20_000; i++) {
+            total += sum(buffer, 0, slice);
+        }
+        sink.addAndGet(total);
     }
 
     public long bytes() {
