@@ -15,9 +15,10 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "bench",
         mixinStandardHelpOptions = true,
-        description = {"Benchmark Offramp against llama.cpp on the same model, threads and run: prefill (pp) and",
-                "decode (tg) tokens/s, Offramp/llama.cpp ratios, weight-streaming GB/s and the fraction of",
-                "the machine's read bandwidth measured in the same run. Progress on stderr, report on stdout."})
+        description = {"Benchmark Offramp against llama.cpp on the same model, threads and run:",
+                "prefill (pp) and decode (tg) tokens/s, Offramp/llama.cpp ratios, the",
+                "weight-streaming GB/s and the fraction of the machine's read bandwidth",
+                "measured in the same run. Progress on stderr, report on stdout."})
 final class BenchCommand implements Callable<Integer> {
 
     @Spec

@@ -36,8 +36,9 @@ import java.util.concurrent.Callable;
  */
 @Command(name = "quantize",
         mixinStandardHelpOptions = true,
-        description = {"Quantize a GGUF model (llama.cpp's conventions: norms stay F32, the output head gets",
-                "Q6_K/Q8_0, rows that are not whole blocks fall back to a compatible type)."})
+        description = {"Quantize a GGUF model (llama.cpp's conventions: norms stay F32, the output",
+                "head gets Q6_K/Q8_0, rows that are not whole blocks fall back to a compatible",
+                "type)."})
 final class QuantizeCommand implements Callable<Integer> {
 
     @Spec
