@@ -236,7 +236,6 @@ public final class Q6_KInt8MatmulVector extends Int8RowGroupKernel {
         }
     }
 
-
     /** {@link #sums1} for four tokens (quants {@code xs} apart): token k's sums from {@code acc[2 GROUP (k nsub + j)]}. */
     private static void sums4(MemorySegment w, long base, int nsub, short[] q, int xo, int xs, short[] acc) {
         for (int j = 0; j < nsub; j++) {
